@@ -1,0 +1,9 @@
+//! Secrets at rest and in flight: password hashes, SMS code hashes, JWTs.
+
+mod codes;
+mod jwt;
+mod passwords;
+
+pub use codes::CodeHasher;
+pub use jwt::{Claims, TokenIssuer};
+pub use passwords::PasswordHasher;

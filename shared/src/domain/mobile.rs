@@ -1,0 +1,112 @@
+//! A mainland China mobile number, normalised to its 11 digits.
+
+use super::InvalidInput;
+
+/// `1[3-9]` followed by nine ASCII digits. The username of a new user is this value.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Mobile(String);
+
+impl Mobile {
+    /// Accepts `+86` / `0086` prefixes and ASCII spaces or hyphens anywhere;
+    /// anything else, full-width digits included, is refused.
+    pub fn parse(raw: &str) -> Result<Self, InvalidInput> {
+        let compact: String = raw.chars().filter(|c| *c != ' ' && *c != '-').collect();
+        let digits = compact
+            .strip_prefix("+86")
+            .or_else(|| compact.strip_prefix("0086"))
+            .unwrap_or(&compact);
+        let bytes = digits.as_bytes();
+        let valid = bytes.len() == 11
+            && bytes[0] == b'1'
+            && (b'3'..=b'9').contains(&bytes[1])
+            && bytes.iter().all(u8::is_ascii_digit);
+        if valid {
+            Ok(Self(digits.to_owned()))
+        } else {
+            Err(InvalidInput::Mobile)
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// E.164 form, as SNS wants it.
+    pub fn e164(&self) -> String {
+        format!("+86{}", self.0)
+    }
+
+    /// `138****5678`: the only form of a number that goes into a log.
+    pub fn masked(&self) -> String {
+        format!("{}****{}", &self.0[..3], &self.0[7..])
+    }
+}
+
+/// Debug shows the masked form so that a `{:?}` in a log never leaks a number.
+impl std::fmt::Debug for Mobile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Mobile({})", self.masked())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_eleven_digit_number_is_accepted() {
+        assert_eq!(Mobile::parse("13812345678").unwrap().as_str(), "13812345678");
+    }
+
+    #[test]
+    fn country_prefixes_spaces_and_hyphens_are_normalised_away() {
+        for raw in ["+86 138 1234 5678", "0086-138-1234-5678", "+8613812345678", " 138-1234-5678 "] {
+            assert_eq!(Mobile::parse(raw).unwrap().as_str(), "13812345678", "{raw}");
+        }
+    }
+
+    #[test]
+    fn every_second_digit_from_3_to_9_is_accepted() {
+        for d in 3..=9 {
+            assert!(Mobile::parse(&format!("1{d}012345678")).is_ok());
+        }
+    }
+
+    #[test]
+    fn numbers_outside_the_mobile_ranges_are_rejected() {
+        for raw in [
+            "", "1381234567", "138123456789", "12812345678", "11812345678", "23812345678",
+            "86 13812345678", "+85213812345678", "1381234567a", "138.1234.5678", "+86+8613812345678",
+        ] {
+            assert_eq!(Mobile::parse(raw), Err(InvalidInput::Mobile), "{raw}");
+        }
+    }
+
+    #[test]
+    fn full_width_digits_are_rejected() {
+        assert_eq!(Mobile::parse("１３８１２３４５６７８"), Err(InvalidInput::Mobile));
+    }
+
+    #[test]
+    fn masked_form_hides_the_middle_four_digits() {
+        let m = Mobile::parse("13812345678").unwrap();
+        assert_eq!(m.masked(), "138****5678");
+        assert_eq!(format!("{m:?}"), "Mobile(138****5678)");
+        assert_eq!(m.e164(), "+8613812345678");
+    }
+
+    #[test]
+    fn every_valid_number_round_trips_through_its_decorated_forms() {
+        // A small exhaustive-ish property: for many numbers in the valid space,
+        // each accepted decoration parses back to the same value.
+        for second in 3..=9u64 {
+            for tail in (0..1_000_000_000u64).step_by(7_654_321) {
+                let plain = format!("1{second}{tail:09}");
+                let m = Mobile::parse(&plain).unwrap();
+                assert_eq!(m.as_str(), plain);
+                let spaced = format!("+86 {} {} {}", &plain[..3], &plain[3..7], &plain[7..]);
+                assert_eq!(Mobile::parse(&spaced).unwrap(), m);
+            }
+        }
+    }
+}

@@ -1,0 +1,34 @@
+//! Sending the code: one trait, a backend per provider, chosen by `SMS_BACKEND`.
+
+mod cloopen;
+mod log;
+mod sns;
+
+pub use cloopen::{signature, CloopenSender};
+pub use log::LogSender;
+pub use sns::SnsSender;
+
+use crate::domain::{Mobile, SmsCode};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SmsError {
+    /// The provider answered and refused, with its own status code.
+    #[error("provider refused the message: {code} {message}")]
+    Rejected { code: String, message: String },
+    #[error("provider unreachable or answered nonsense: {0}")]
+    Transport(String),
+    #[error("provider did not answer within {0:?}")]
+    Timeout(std::time::Duration),
+}
+
+#[async_trait::async_trait]
+pub trait SmsSender: Send + Sync {
+    /// Texts `code`, valid for `ttl_minutes`, to `mobile`.
+    async fn send_code(&self, mobile: &Mobile, code: &SmsCode, ttl_minutes: i64) -> Result<(), SmsError>;
+}
+
+/// The text for backends that send free text (SNS, log); Cloopen fills its
+/// own approved template with the same two values.
+pub fn message_text(code: &SmsCode, ttl_minutes: i64) -> String {
+    format!("您的验证码是{}，{}分钟内有效，请勿泄露给他人。", code.expose(), ttl_minutes)
+}

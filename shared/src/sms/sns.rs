@@ -1,0 +1,45 @@
+//! AWS SNS `Publish` straight to a phone number, as a transactional SMS.
+
+use aws_sdk_sns::error::DisplayErrorContext;
+use aws_sdk_sns::types::MessageAttributeValue;
+
+use super::{message_text, SmsError, SmsSender};
+use crate::domain::{Mobile, SmsCode};
+
+pub struct SnsSender {
+    client: aws_sdk_sns::Client,
+}
+
+impl SnsSender {
+    pub fn new(client: aws_sdk_sns::Client) -> Self {
+        Self { client }
+    }
+}
+
+#[async_trait::async_trait]
+impl SmsSender for SnsSender {
+    async fn send_code(&self, mobile: &Mobile, code: &SmsCode, ttl_minutes: i64) -> Result<(), SmsError> {
+        // Transactional: delivered at higher priority, and not dropped by
+        // the promotional-SMS opt-outs.
+        let sms_type = MessageAttributeValue::builder()
+            .data_type("String")
+            .string_value("Transactional")
+            .build()
+            .map_err(|e| SmsError::Transport(e.to_string()))?;
+        self.client
+            .publish()
+            .phone_number(mobile.e164())
+            .message(message_text(code, ttl_minutes))
+            .message_attributes("AWS.SNS.SMS.SMSType", sms_type)
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| match e.as_service_error() {
+                Some(service) => SmsError::Rejected {
+                    code: aws_sdk_sns::error::ProvideErrorMetadata::code(service).unwrap_or("unknown").to_owned(),
+                    message: DisplayErrorContext(&e).to_string(),
+                },
+                None => SmsError::Transport(DisplayErrorContext(&e).to_string()),
+            })
+    }
+}

@@ -1,0 +1,109 @@
+//! Persistence behind one trait, with a DynamoDB and an in-memory
+//! implementation that behave alike (one conformance suite runs on both:
+//! `tests/tests/store_conformance.rs`).
+//!
+//! Every check-then-act is a single conditional write or transaction, and
+//! every read and condition compares expiry times itself: DynamoDB's TTL
+//! deletes expired items lazily, so an item past `expires_at` may still be
+//! there and must count as absent.
+
+mod dynamodb;
+mod memory;
+
+pub use dynamodb::DynamoStore;
+pub use memory::MemoryStore;
+
+use crate::domain::{Mobile, User};
+
+/// A code about to be texted: written before the SMS goes out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingCode {
+    /// Random id of this send: later writes name it, so they can only touch
+    /// the code they read, never a newer one.
+    pub send_id: String,
+    pub code_hash: String,
+    /// Unix seconds after which the code is invalid.
+    pub code_expires_at: i64,
+    /// Unix seconds before which no other code may be sent to this mobile.
+    pub resend_at: i64,
+}
+
+impl PendingCode {
+    /// When the whole item may go: TTL attribute `expires_at`.
+    pub fn expires_at(&self) -> i64 {
+        self.code_expires_at.max(self.resend_at)
+    }
+}
+
+/// A live code as read back from the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCode {
+    pub send_id: String,
+    pub code_hash: String,
+    pub attempts: u32,
+    pub code_expires_at: i64,
+    pub resend_at: i64,
+}
+
+/// Names the exact code a write may touch, and the conditions it must still meet.
+#[derive(Debug, Clone, Copy)]
+pub struct CodeClaim<'a> {
+    pub send_id: &'a str,
+    pub max_attempts: u32,
+    pub now: i64,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("store unavailable: {0}")]
+pub struct StoreError(#[source] pub Box<dyn std::error::Error + Send + Sync>);
+
+impl StoreError {
+    pub fn new(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self(e.into())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BeginSmsError {
+    #[error("mobile already registered")]
+    Registered,
+    #[error("another code was sent recently")]
+    TooFrequent { resend_at: i64 },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CreateUserError {
+    #[error("mobile already registered")]
+    Registered,
+    #[error("the claimed code is used, replaced, expired or burnt")]
+    CodeGone,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+#[async_trait::async_trait]
+pub trait Store: Send + Sync {
+    async fn find_user(&self, mobile: &Mobile) -> Result<Option<User>, StoreError>;
+
+    /// Records a new code unless the mobile is registered or the last code's
+    /// resend interval has not passed: one atomic step, so of many
+    /// concurrent sends exactly one proceeds to text a code. Replaces any
+    /// older code (and its attempt count).
+    async fn begin_sms(&self, mobile: &Mobile, pending: &PendingCode, now: i64) -> Result<(), BeginSmsError>;
+
+    /// Undoes `begin_sms` after the provider failed: the interval is freed
+    /// and the unsent code unusable. Only the code of this `send_id` goes.
+    async fn release_sms(&self, mobile: &Mobile, send_id: &str) -> Result<(), StoreError>;
+
+    /// The live code of a mobile, or `None` if there is none or it has expired.
+    async fn find_code(&self, mobile: &Mobile, now: i64) -> Result<Option<StoredCode>, StoreError>;
+
+    /// Counts a wrong guess against the claimed code; returns the attempts
+    /// made so far, or `None` when that code is no longer live.
+    async fn record_failed_attempt(&self, mobile: &Mobile, claim: CodeClaim<'_>) -> Result<Option<u32>, StoreError>;
+
+    /// Consumes the claimed code and creates the user, both or neither.
+    async fn create_user(&self, user: &User, claim: CodeClaim<'_>) -> Result<(), CreateUserError>;
+}
