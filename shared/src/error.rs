@@ -6,7 +6,10 @@ use crate::domain::InvalidInput;
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("invalid request: {detail}")]
-    InvalidRequest { detail: String, field: Option<&'static str> },
+    InvalidRequest {
+        detail: String,
+        field: Option<&'static str>,
+    },
     #[error("invalid mobile")]
     InvalidMobile,
     #[error("invalid password length")]
@@ -88,7 +91,9 @@ impl ApiError {
             Self::PasswordMismatch => "两次输入的密码不一致".into(),
             Self::InvalidSmsCode => "验证码错误或已过期".into(),
             Self::MobileRegistered => "手机号已经被注册过".into(),
-            Self::SmsTooFrequent { retry_after } => format!("短信发送过于频繁，请{retry_after}秒后再试"),
+            Self::SmsTooFrequent { retry_after } => {
+                format!("短信发送过于频繁，请{retry_after}秒后再试")
+            }
             Self::SmsCodeAttemptsExceeded => "验证码错误次数过多，请重新获取验证码".into(),
             Self::InvalidCredentials => "用户名或密码错误".into(),
             Self::SmsSendFailed(_) => "短信发送失败，请稍后重试".into(),

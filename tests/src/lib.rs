@@ -1,1 +1,20 @@
+//! Test harness: real peers started by the tests themselves.
+//!
+//! - [`moto`]: moto's DynamoDB and SNS server, one per test binary, spawned
+//!   from the project's `.venv` and gone when the test process ends.
+//! - [`cloopen`]: a local HTTP server that checks requests exactly as Cloopen does.
+//! - [`api`]: the local API in-process on a free port, with a store and an
+//!   SMS backend of the test's choosing.
 
+pub mod api;
+pub mod cloopen;
+pub mod moto;
+pub mod sms;
+
+/// The workspace root, for files the tests read (template.yaml, events/, web/).
+pub fn workspace_root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ sits in the workspace")
+        .to_path_buf()
+}

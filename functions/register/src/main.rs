@@ -1,1 +1,13 @@
-fn main() {}
+//! Lambda `register`: POST /user/register.
+
+use lambda_http::{run, service_fn, Error};
+use signup::http::Endpoint;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Error> {
+    let state = signup::lambda::cold_start().await?;
+    run(service_fn(|req| {
+        signup::lambda::handle(&state, Endpoint::Register, req)
+    }))
+    .await
+}

@@ -55,12 +55,20 @@ mod tests {
 
     #[test]
     fn plain_eleven_digit_number_is_accepted() {
-        assert_eq!(Mobile::parse("13812345678").unwrap().as_str(), "13812345678");
+        assert_eq!(
+            Mobile::parse("13812345678").unwrap().as_str(),
+            "13812345678"
+        );
     }
 
     #[test]
     fn country_prefixes_spaces_and_hyphens_are_normalised_away() {
-        for raw in ["+86 138 1234 5678", "0086-138-1234-5678", "+8613812345678", " 138-1234-5678 "] {
+        for raw in [
+            "+86 138 1234 5678",
+            "0086-138-1234-5678",
+            "+8613812345678",
+            " 138-1234-5678 ",
+        ] {
             assert_eq!(Mobile::parse(raw).unwrap().as_str(), "13812345678", "{raw}");
         }
     }
@@ -75,8 +83,17 @@ mod tests {
     #[test]
     fn numbers_outside_the_mobile_ranges_are_rejected() {
         for raw in [
-            "", "1381234567", "138123456789", "12812345678", "11812345678", "23812345678",
-            "86 13812345678", "+85213812345678", "1381234567a", "138.1234.5678", "+86+8613812345678",
+            "",
+            "1381234567",
+            "138123456789",
+            "12812345678",
+            "11812345678",
+            "23812345678",
+            "86 13812345678",
+            "+85213812345678",
+            "1381234567a",
+            "138.1234.5678",
+            "+86+8613812345678",
         ] {
             assert_eq!(Mobile::parse(raw), Err(InvalidInput::Mobile), "{raw}");
         }
@@ -84,7 +101,10 @@ mod tests {
 
     #[test]
     fn full_width_digits_are_rejected() {
-        assert_eq!(Mobile::parse("１３８１２３４５６７８"), Err(InvalidInput::Mobile));
+        assert_eq!(
+            Mobile::parse("１３８１２３４５６７８"),
+            Err(InvalidInput::Mobile)
+        );
     }
 
     #[test]

@@ -14,12 +14,14 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, ConditionCheck, Delete, KeySchemaElement, KeyType, Put,
-    ReturnValue, ScalarAttributeType, TimeToLiveSpecification, TransactWriteItem,
+    AttributeDefinition, AttributeValue, BillingMode, ConditionCheck, Delete, KeySchemaElement,
+    KeyType, Put, ReturnValue, ScalarAttributeType, TimeToLiveSpecification, TransactWriteItem,
 };
 use aws_sdk_dynamodb::Client;
 
-use super::{BeginSmsError, CodeClaim, CreateUserError, PendingCode, Store, StoreError, StoredCode};
+use super::{
+    BeginSmsError, CodeClaim, CreateUserError, PendingCode, Store, StoreError, StoredCode,
+};
 use crate::domain::{Mobile, User, UserId};
 
 type Item = HashMap<String, AttributeValue>;
@@ -63,25 +65,32 @@ fn build_err(e: aws_sdk_dynamodb::error::BuildError) -> StoreError {
 fn get_s(item: &Item, name: &str) -> Result<String, StoreError> {
     match item.get(name) {
         Some(AttributeValue::S(v)) => Ok(v.clone()),
-        _ => Err(StoreError::new(format!("item attribute {name} is missing or not a string"))),
+        _ => Err(StoreError::new(format!(
+            "item attribute {name} is missing or not a string"
+        ))),
     }
 }
 
 fn get_n<T: std::str::FromStr>(item: &Item, name: &str) -> Result<T, StoreError> {
     match item.get(name) {
-        Some(AttributeValue::N(v)) => {
-            v.parse().map_err(|_| StoreError::new(format!("item attribute {name} is not a valid number")))
-        }
-        _ => Err(StoreError::new(format!("item attribute {name} is missing or not a number"))),
+        Some(AttributeValue::N(v)) => v
+            .parse()
+            .map_err(|_| StoreError::new(format!("item attribute {name} is not a valid number"))),
+        _ => Err(StoreError::new(format!(
+            "item attribute {name} is missing or not a number"
+        ))),
     }
 }
 
 /// What each item of a cancelled transaction said, in order (`None` = it passed).
 fn cancellation_codes(e: &TransactWriteItemsError) -> Option<Vec<Option<String>>> {
     match e {
-        TransactWriteItemsError::TransactionCanceledException(c) => {
-            Some(c.cancellation_reasons().iter().map(|r| r.code().filter(|c| *c != "None").map(str::to_owned)).collect())
-        }
+        TransactWriteItemsError::TransactionCanceledException(c) => Some(
+            c.cancellation_reasons()
+                .iter()
+                .map(|r| r.code().filter(|c| *c != "None").map(str::to_owned))
+                .collect(),
+        ),
         _ => None,
     }
 }
@@ -106,16 +115,33 @@ enum Outcome<E> {
 
 impl DynamoStore {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self { client, table: table.into() }
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    /// A client from the standard AWS configuration (environment, profile, role).
+    pub async fn from_aws_env(table: impl Into<String>) -> Self {
+        let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        Self::new(Client::new(&aws), table)
     }
 
     /// Creates the table with TTL on `expires_at` when it is missing: for
     /// moto or DynamoDB Local. Deployed Lambdas never call this (the table
     /// comes from template.yaml).
     pub async fn ensure_table(&self) -> Result<(), StoreError> {
-        match self.client.describe_table().table_name(&self.table).send().await {
+        match self
+            .client
+            .describe_table()
+            .table_name(&self.table)
+            .send()
+            .await
+        {
             Ok(_) => return Ok(()),
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_not_found_exception()) => {}
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_resource_not_found_exception()) => {}
             Err(e) => return Err(store_err(e)),
         }
         let created = self
@@ -129,21 +155,36 @@ impl DynamoStore {
                     .build()
                     .map_err(build_err)?,
             )
-            .key_schema(KeySchemaElement::builder().attribute_name("pk").key_type(KeyType::Hash).build().map_err(build_err)?)
+            .key_schema(
+                KeySchemaElement::builder()
+                    .attribute_name("pk")
+                    .key_type(KeyType::Hash)
+                    .build()
+                    .map_err(build_err)?,
+            )
             .billing_mode(BillingMode::PayPerRequest)
             .send()
             .await;
         match created {
             Ok(_) => {}
             // Another process created it first: that is the goal reached.
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_in_use_exception()) => return Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_resource_in_use_exception()) =>
+            {
+                return Ok(())
+            }
             Err(e) => return Err(store_err(e)),
         }
         self.client
             .update_time_to_live()
             .table_name(&self.table)
             .time_to_live_specification(
-                TimeToLiveSpecification::builder().enabled(true).attribute_name("expires_at").build().map_err(build_err)?,
+                TimeToLiveSpecification::builder()
+                    .enabled(true)
+                    .attribute_name("expires_at")
+                    .build()
+                    .map_err(build_err)?,
             )
             .send()
             .await
@@ -172,7 +213,12 @@ impl DynamoStore {
         judge: impl Fn(&[Option<String>]) -> Outcome<E>,
     ) -> Result<(), E> {
         for attempt in 1..=TRANSACTION_TRIES {
-            let result = self.client.transact_write_items().set_transact_items(Some(items.clone())).send().await;
+            let result = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(items.clone()))
+                .send()
+                .await;
             let err = match result {
                 Ok(_) => return Ok(()),
                 Err(err) => err,
@@ -207,7 +253,8 @@ fn user_from_item(item: &Item) -> Result<User, StoreError> {
     let username = get_s(item, "username")?;
     Ok(User {
         id: UserId(get_s(item, "id")?),
-        mobile: Mobile::parse(&username).map_err(|_| StoreError::new("stored username is not a mobile"))?,
+        mobile: Mobile::parse(&username)
+            .map_err(|_| StoreError::new("stored username is not a mobile"))?,
         password_hash: get_s(item, "password_hash")?,
         created_at: get_n(item, "created_at")?,
     })
@@ -220,10 +267,19 @@ fn is_condition_failed<E: ProvideErrorMetadata>(e: &SdkError<E, impl std::fmt::D
 #[async_trait::async_trait]
 impl Store for DynamoStore {
     async fn find_user(&self, mobile: &Mobile) -> Result<Option<User>, StoreError> {
-        self.get(user_key(mobile)).await?.as_ref().map(user_from_item).transpose()
+        self.get(user_key(mobile))
+            .await?
+            .as_ref()
+            .map(user_from_item)
+            .transpose()
     }
 
-    async fn begin_sms(&self, mobile: &Mobile, pending: &PendingCode, now: i64) -> Result<(), BeginSmsError> {
+    async fn begin_sms(
+        &self,
+        mobile: &Mobile,
+        pending: &PendingCode,
+        now: i64,
+    ) -> Result<(), BeginSmsError> {
         let not_registered = ConditionCheck::builder()
             .table_name(&self.table)
             .key("pk", user_key(mobile))
@@ -248,13 +304,17 @@ impl Store for DynamoStore {
             .build()
             .map_err(build_err)?;
         let items = vec![
-            TransactWriteItem::builder().condition_check(not_registered).build(),
+            TransactWriteItem::builder()
+                .condition_check(not_registered)
+                .build(),
             TransactWriteItem::builder().put(put_code).build(),
         ];
         let result = self
             .transact(items, |codes| match codes {
                 [Some(c), _] if c == CONDITION_FAILED => Outcome::Failed(BeginSmsError::Registered),
-                [_, Some(c)] if c == CONDITION_FAILED => Outcome::Failed(BeginSmsError::TooFrequent { resend_at: 0 }),
+                [_, Some(c)] if c == CONDITION_FAILED => {
+                    Outcome::Failed(BeginSmsError::TooFrequent { resend_at: 0 })
+                }
                 _ => Outcome::Retry,
             })
             .await;
@@ -291,12 +351,18 @@ impl Store for DynamoStore {
     }
 
     async fn find_code(&self, mobile: &Mobile, now: i64) -> Result<Option<StoredCode>, StoreError> {
-        let Some(item) = self.get(code_key(mobile)).await? else { return Ok(None) };
+        let Some(item) = self.get(code_key(mobile)).await? else {
+            return Ok(None);
+        };
         let code = code_from_item(&item)?;
         Ok((code.code_expires_at > now).then_some(code))
     }
 
-    async fn record_failed_attempt(&self, mobile: &Mobile, claim: CodeClaim<'_>) -> Result<Option<u32>, StoreError> {
+    async fn record_failed_attempt(
+        &self,
+        mobile: &Mobile,
+        claim: CodeClaim<'_>,
+    ) -> Result<Option<u32>, StoreError> {
         let result = self
             .client
             .update_item()
@@ -310,7 +376,10 @@ impl Store for DynamoStore {
             .send()
             .await;
         match result {
-            Ok(out) => Ok(Some(get_n(out.attributes().unwrap_or(&HashMap::new()), "attempts")?)),
+            Ok(out) => Ok(Some(get_n(
+                out.attributes().unwrap_or(&HashMap::new()),
+                "attempts",
+            )?)),
             Err(e) if is_condition_failed(&e) => Ok(None),
             Err(e) => Err(store_err(e)),
         }

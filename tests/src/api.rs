@@ -1,0 +1,208 @@
+//! The local API in-process on 127.0.0.1 and a free port, built from a
+//! settings map, with the store and SMS backend the test chooses.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use local_api::{App, LocalConfig};
+use signup::clock::ManualClock;
+use signup::config::{Mode, Settings};
+use signup::sms::SmsSender;
+use signup::store::{MemoryStore, Store};
+use signup::State;
+
+use crate::sms::RecordingSms;
+
+pub const TEST_JWT_SECRET: &str = "test-secret-of-at-least-thirty-two-bytes";
+
+pub struct TestApi {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub sms: Arc<RecordingSms>,
+    pub clock: Arc<ManualClock>,
+    _shutdown: tokio::sync::oneshot::Sender<()>,
+}
+
+pub enum StoreChoice {
+    Memory,
+    Moto,
+    Custom(Arc<dyn Store>),
+}
+
+pub struct Builder {
+    vars: HashMap<String, String>,
+    store: StoreChoice,
+    sms: Option<Arc<dyn SmsSender>>,
+    cors: Vec<String>,
+}
+
+impl TestApi {
+    pub fn builder() -> Builder {
+        Builder {
+            vars: HashMap::from([("JWT_SECRET".to_owned(), TEST_JWT_SECRET.to_owned())]),
+            store: StoreChoice::Memory,
+            sms: None,
+            cors: Vec::new(),
+        }
+    }
+
+    pub async fn memory() -> Self {
+        Self::builder().start().await
+    }
+
+    pub async fn moto() -> Self {
+        Self::builder().store(StoreChoice::Moto).start().await
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn post(&self, path: &str, body: serde_json::Value) -> Reply {
+        Reply::from(
+            self.http
+                .post(self.url(path))
+                .json(&body)
+                .send()
+                .await
+                .expect("the API answers"),
+        )
+        .await
+    }
+
+    pub async fn post_raw(&self, path: &str, body: impl Into<reqwest::Body>) -> Reply {
+        let request = self
+            .http
+            .post(self.url(path))
+            .header("content-type", "application/json")
+            .body(body);
+        Reply::from(request.send().await.expect("the API answers")).await
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        Reply::from(
+            self.http
+                .get(self.url(path))
+                .send()
+                .await
+                .expect("the API answers"),
+        )
+        .await
+    }
+
+    /// Asks for a code and returns it as delivered.
+    pub async fn send_code(&self, mobile: &str) -> String {
+        let reply = self
+            .post("/user/sms", serde_json::json!({ "mobile": mobile }))
+            .await;
+        assert_eq!(reply.status, 200, "sending a code: {}", reply.body);
+        self.sms.last_code(mobile).expect("a code was delivered")
+    }
+
+    /// Registers `mobile` with `password` and returns the 201 body.
+    pub async fn register(&self, mobile: &str, password: &str) -> serde_json::Value {
+        let code = self.send_code(mobile).await;
+        let reply = self
+            .post(
+                "/user/register",
+                serde_json::json!({ "mobile": mobile, "password": password, "sms_code": code }),
+            )
+            .await;
+        assert_eq!(reply.status, 201, "registering: {}", reply.body);
+        reply.body
+    }
+}
+
+impl Builder {
+    pub fn var(mut self, name: &str, value: &str) -> Self {
+        self.vars.insert(name.to_owned(), value.to_owned());
+        self
+    }
+
+    pub fn store(mut self, store: StoreChoice) -> Self {
+        self.store = store;
+        self
+    }
+
+    pub fn sms(mut self, sms: Arc<dyn SmsSender>) -> Self {
+        self.sms = Some(sms);
+        self
+    }
+
+    pub fn cors(mut self, origin: &str) -> Self {
+        self.cors.push(origin.to_owned());
+        self
+    }
+
+    pub async fn start(self) -> TestApi {
+        let vars = self.vars;
+        let settings = Settings::from_lookup(Mode::Local, |k| vars.get(k).cloned())
+            .expect("test settings are valid");
+        let store: Arc<dyn Store> = match self.store {
+            StoreChoice::Memory => Arc::new(MemoryStore::default()),
+            StoreChoice::Moto => Arc::new(crate::moto::moto().fresh_store().await),
+            StoreChoice::Custom(store) => store,
+        };
+        let recording = Arc::new(RecordingSms::default());
+        let sms = self.sms.unwrap_or_else(|| recording.clone());
+        let clock = Arc::new(ManualClock::starting_now());
+        let mut state = State::with_parts(settings, store, sms);
+        state.clock = clock.clone();
+        let config = LocalConfig {
+            addr: "127.0.0.1:0".parse().unwrap(),
+            cors_allowed_origins: self.cors,
+            trust_x_forwarded_for: false,
+            create_table: false,
+            web_dir: crate::workspace_root().join("web"),
+        };
+        let listener = tokio::net::TcpListener::bind(config.addr)
+            .await
+            .expect("a free port on 127.0.0.1");
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let app = Arc::new(App { state, config });
+        tokio::spawn(local_api::serve(listener, app, async move {
+            let _ = rx.await;
+        }));
+        TestApi {
+            base,
+            http: reqwest::Client::new(),
+            sms: recording,
+            clock,
+            _shutdown: tx,
+        }
+    }
+}
+
+/// A response read whole: status, headers, JSON body (or `Null`).
+pub struct Reply {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: serde_json::Value,
+}
+
+impl Reply {
+    async fn from(response: reqwest::Response) -> Self {
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await.expect("a whole body");
+        Self {
+            status,
+            headers,
+            body: serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
+        }
+    }
+
+    pub fn code(&self) -> &str {
+        self.body["code"].as_str().unwrap_or("<no code>")
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Status and error code together: what most assertions compare.
+    pub fn outcome(&self) -> (u16, &str) {
+        (self.status, self.body["code"].as_str().unwrap_or("-"))
+    }
+}
