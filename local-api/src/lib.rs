@@ -46,17 +46,14 @@ impl LocalConfig {
                 .collect(),
             trust_x_forwarded_for: env.flag("TRUST_X_FORWARDED_FOR", false)?,
             create_table: env.flag("CREATE_TABLE", false)?,
-            web_dir: env.raw("WEB_DIR").map_or_else(
-                || PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../web")),
-                PathBuf::from,
-            ),
+            web_dir: env
+                .raw("WEB_DIR")
+                .map_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../web")), PathBuf::from),
         })
     }
 
     fn allows_origin(&self, origin: &str) -> bool {
-        self.cors_allowed_origins
-            .iter()
-            .any(|o| o == "*" || o == origin)
+        self.cors_allowed_origins.iter().any(|o| o == "*" || o == origin)
     }
 }
 
@@ -75,12 +72,9 @@ pub async fn serve(
     app: Arc<App>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        router(app).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    axum::serve(listener, router(app).into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
 }
 
 async fn dispatch(
@@ -94,10 +88,8 @@ async fn dispatch(
         .and_then(|o| o.to_str().ok())
         .filter(|o| app.config.allows_origin(o))
         .and_then(|o| HeaderValue::from_str(o).ok());
-    let is_preflight = req.method() == Method::OPTIONS
-        && req
-            .headers()
-            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+    let is_preflight =
+        req.method() == Method::OPTIONS && req.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
     let mut response = if is_preflight {
         preflight(allowed_origin.is_some())
     } else if let Some(page) = static_file(&app.config, req.method(), req.uri().path()).await {
@@ -108,10 +100,7 @@ async fn dispatch(
     if let Some(origin) = allowed_origin {
         let headers = response.headers_mut();
         headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
-        headers.insert(
-            header::ACCESS_CONTROL_EXPOSE_HEADERS,
-            HeaderValue::from_static("Retry-After"),
-        );
+        headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static("Retry-After"));
         headers.append(header::VARY, HeaderValue::from_static("Origin"));
     }
     response
@@ -126,10 +115,7 @@ fn preflight(allowed: bool) -> Response {
         StatusCode::NO_CONTENT,
         [
             (header::ACCESS_CONTROL_ALLOW_METHODS, "GET, POST, OPTIONS"),
-            (
-                header::ACCESS_CONTROL_ALLOW_HEADERS,
-                "content-type, authorization",
-            ),
+            (header::ACCESS_CONTROL_ALLOW_HEADERS, "content-type, authorization"),
             (header::ACCESS_CONTROL_MAX_AGE, "600"),
         ],
     )
@@ -146,11 +132,7 @@ fn client_ip(config: &LocalConfig, peer: SocketAddr, headers: &HeaderMap) -> IpA
             .filter_map(|entry| entry.trim().parse::<IpAddr>().ok())
             .last()
     };
-    config
-        .trust_x_forwarded_for
-        .then(forwarded)
-        .flatten()
-        .unwrap_or(peer.ip())
+    config.trust_x_forwarded_for.then(forwarded).flatten().unwrap_or(peer.ip())
 }
 
 async fn api(app: &App, peer: SocketAddr, req: axum::extract::Request) -> Response {
@@ -160,19 +142,10 @@ async fn api(app: &App, peer: SocketAddr, req: axum::extract::Request) -> Respon
     let body = match axum::body::to_bytes(body, MAX_BODY_BYTES + 1).await {
         Ok(bytes) if bytes.is_empty() => lambda_http::Body::Empty,
         Ok(bytes) => lambda_http::Body::Binary(bytes.to_vec()),
-        Err(_) => {
-            return into_axum(signup::http::error_response(&ApiError::PayloadTooLarge {
-                limit: MAX_BODY_BYTES,
-            }))
-        }
+        Err(_) => return into_axum(signup::http::error_response(&ApiError::PayloadTooLarge { limit: MAX_BODY_BYTES })),
     };
-    let response = signup::http::handle(
-        &app.state,
-        Scope::All,
-        Some(client_ip),
-        http::Request::from_parts(parts, body),
-    )
-    .await;
+    let response =
+        signup::http::handle(&app.state, Scope::All, Some(client_ip), http::Request::from_parts(parts, body)).await;
     into_axum(response)
 }
 
@@ -197,9 +170,7 @@ async fn static_file(config: &LocalConfig, method: &Method, path: &str) -> Optio
         "/login" => "login.html",
         other => other.trim_start_matches('/'),
     };
-    let safe = relative
-        .split('/')
-        .all(|s| !s.is_empty() && s != "." && s != ".." && !s.contains('\\'));
+    let safe = relative.split('/').all(|s| !s.is_empty() && s != "." && s != ".." && !s.contains('\\'));
     if !safe || relative.starts_with("user/") {
         return None;
     }
@@ -214,16 +185,7 @@ async fn static_file(config: &LocalConfig, method: &Method, path: &str) -> Optio
         _ => return None,
     };
     let bytes = tokio::fs::read(config.web_dir.join(relative)).await.ok()?;
-    Some(
-        (
-            [
-                (header::CONTENT_TYPE, content_type),
-                (header::CACHE_CONTROL, "no-cache"),
-            ],
-            bytes,
-        )
-            .into_response(),
-    )
+    Some(([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "no-cache")], bytes).into_response())
 }
 
 #[cfg(test)]
@@ -244,15 +206,9 @@ mod tests {
     fn forwarded_for_is_ignored_unless_trusted_and_then_its_last_entry_is_used() {
         let peer: SocketAddr = "127.0.0.1:5000".parse().unwrap();
         let mut headers = HeaderMap::new();
-        headers.insert(
-            "x-forwarded-for",
-            HeaderValue::from_static("1.2.3.4, 203.0.113.9"),
-        );
+        headers.insert("x-forwarded-for", HeaderValue::from_static("1.2.3.4, 203.0.113.9"));
         assert_eq!(client_ip(&config(false), peer, &headers), peer.ip());
-        assert_eq!(
-            client_ip(&config(true), peer, &headers),
-            "203.0.113.9".parse::<IpAddr>().unwrap()
-        );
+        assert_eq!(client_ip(&config(true), peer, &headers), "203.0.113.9".parse::<IpAddr>().unwrap());
         assert_eq!(client_ip(&config(true), peer, &HeaderMap::new()), peer.ip());
     }
 

@@ -25,14 +25,10 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let state = State::from_env(Mode::Local).await?;
     let settings = &state.settings;
     if settings.store == StoreKind::DynamoDb && config.create_table {
-        DynamoStore::from_aws_env(settings.table_name.clone())
-            .await
-            .ensure_table()
-            .await?;
+        DynamoStore::from_aws_env(settings.table_name.clone()).await.ensure_table().await?;
     }
-    let listener = tokio::net::TcpListener::bind(config.addr)
-        .await
-        .map_err(|e| format!("LOCAL_API_ADDR {}: {e}", config.addr))?;
+    let listener =
+        tokio::net::TcpListener::bind(config.addr).await.map_err(|e| format!("LOCAL_API_ADDR {}: {e}", config.addr))?;
     tracing::info!(
         "local API on http://{} (store: {:?}, SMS backend: {:?}); pages at /, /register, /login",
         listener.local_addr()?,

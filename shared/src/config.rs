@@ -26,9 +26,7 @@ pub struct Env<F>(pub F);
 
 impl<F: Fn(&str) -> Option<String>> Env<F> {
     pub fn raw(&self, var: &'static str) -> Option<String> {
-        (self.0)(var)
-            .map(|v| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
+        (self.0)(var).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
     }
 
     pub fn string(&self, var: &'static str, default: &str) -> String {
@@ -36,18 +34,10 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
     }
 
     pub fn required(&self, var: &'static str, why: &str) -> Result<String, ConfigError> {
-        self.raw(var).ok_or_else(|| ConfigError {
-            var,
-            reason: format!("must be set {why}"),
-        })
+        self.raw(var).ok_or_else(|| ConfigError { var, reason: format!("must be set {why}") })
     }
 
-    pub fn number<T>(
-        &self,
-        var: &'static str,
-        default: T,
-        range: std::ops::RangeInclusive<T>,
-    ) -> Result<T, ConfigError>
+    pub fn number<T>(&self, var: &'static str, default: T, range: std::ops::RangeInclusive<T>) -> Result<T, ConfigError>
     where
         T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
     {
@@ -56,11 +46,7 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
         };
         let bad = || ConfigError {
             var,
-            reason: format!(
-                "{raw:?} is not a whole number from {} to {}",
-                range.start(),
-                range.end()
-            ),
+            reason: format!("{raw:?} is not a whole number from {} to {}", range.start(), range.end()),
         };
         let value: T = raw.parse().map_err(|_| bad())?;
         if range.contains(&value) {
@@ -71,42 +57,22 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
     }
 
     pub fn flag(&self, var: &'static str, default: bool) -> Result<bool, ConfigError> {
-        match self
-            .raw(var)
-            .as_deref()
-            .map(str::to_ascii_lowercase)
-            .as_deref()
-        {
+        match self.raw(var).as_deref().map(str::to_ascii_lowercase).as_deref() {
             None => Ok(default),
             Some("1" | "true" | "yes" | "on") => Ok(true),
             Some("0" | "false" | "no" | "off") => Ok(false),
-            Some(other) => Err(ConfigError {
-                var,
-                reason: format!("{other:?} is not true or false"),
-            }),
+            Some(other) => Err(ConfigError { var, reason: format!("{other:?} is not true or false") }),
         }
     }
 
-    pub fn choice<T: Copy>(
-        &self,
-        var: &'static str,
-        default: T,
-        options: &[(&str, T)],
-    ) -> Result<T, ConfigError> {
+    pub fn choice<T: Copy>(&self, var: &'static str, default: T, options: &[(&str, T)]) -> Result<T, ConfigError> {
         let Some(raw) = self.raw(var) else {
             return Ok(default);
         };
-        options
-            .iter()
-            .find(|(name, _)| name.eq_ignore_ascii_case(&raw))
-            .map(|(_, v)| *v)
-            .ok_or_else(|| {
-                let names: Vec<&str> = options.iter().map(|(n, _)| *n).collect();
-                ConfigError {
-                    var,
-                    reason: format!("{raw:?} is not one of {}", names.join(", ")),
-                }
-            })
+        options.iter().find(|(name, _)| name.eq_ignore_ascii_case(&raw)).map(|(_, v)| *v).ok_or_else(|| {
+            let names: Vec<&str> = options.iter().map(|(n, _)| *n).collect();
+            ConfigError { var, reason: format!("{raw:?} is not one of {}", names.join(", ")) }
+        })
     }
 }
 
@@ -186,44 +152,24 @@ impl Settings {
         Self::from_lookup(mode, |var| std::env::var(var).ok())
     }
 
-    pub fn from_lookup(
-        mode: Mode,
-        lookup: impl Fn(&str) -> Option<String>,
-    ) -> Result<Self, ConfigError> {
+    pub fn from_lookup(mode: Mode, lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let env = Env(lookup);
         let local = mode == Mode::Local;
         let store = env.choice(
             "STORE",
-            if local {
-                StoreKind::Memory
-            } else {
-                StoreKind::DynamoDb
-            },
-            &[
-                ("memory", StoreKind::Memory),
-                ("dynamodb", StoreKind::DynamoDb),
-            ],
+            if local { StoreKind::Memory } else { StoreKind::DynamoDb },
+            &[("memory", StoreKind::Memory), ("dynamodb", StoreKind::DynamoDb)],
         )?;
         let table_name = env.string("TABLE_NAME", "signup");
         let sms_backend = env.choice(
             "SMS_BACKEND",
-            if local {
-                SmsBackendKind::Log
-            } else {
-                SmsBackendKind::Cloopen
-            },
-            &[
-                ("log", SmsBackendKind::Log),
-                ("cloopen", SmsBackendKind::Cloopen),
-                ("sns", SmsBackendKind::Sns),
-            ],
+            if local { SmsBackendKind::Log } else { SmsBackendKind::Cloopen },
+            &[("log", SmsBackendKind::Log), ("cloopen", SmsBackendKind::Cloopen), ("sns", SmsBackendKind::Sns)],
         )?;
         if !local && sms_backend == SmsBackendKind::Log {
             return Err(ConfigError {
                 var: "SMS_BACKEND",
-                reason:
-                    "log writes codes to the log and is only for the local API; use cloopen or sns"
-                        .into(),
+                reason: "log writes codes to the log and is only for the local API; use cloopen or sns".into(),
             });
         }
         let cloopen = match sms_backend {
@@ -234,10 +180,7 @@ impl Settings {
                     auth_token: env.required("CLOOPEN_AUTH_TOKEN", why)?,
                     app_id: env.required("CLOOPEN_APP_ID", why)?,
                     template_id: env.required("CLOOPEN_TEMPLATE_ID", why)?,
-                    base_url: env
-                        .string("CLOOPEN_BASE_URL", CLOOPEN_PRODUCTION_URL)
-                        .trim_end_matches('/')
-                        .to_owned(),
+                    base_url: env.string("CLOOPEN_BASE_URL", CLOOPEN_PRODUCTION_URL).trim_end_matches('/').to_owned(),
                 })
             }
             _ => None,
@@ -252,10 +195,7 @@ impl Settings {
             }
             None if local => None,
             None => {
-                return Err(ConfigError {
-                    var: "JWT_SECRET",
-                    reason: "must be set outside local development".into(),
-                })
+                return Err(ConfigError { var: "JWT_SECRET", reason: "must be set outside local development".into() })
             }
         };
         let code = CodePolicy {
@@ -280,11 +220,7 @@ impl Settings {
             table_name,
             sms_backend,
             cloopen,
-            sms_timeout: Duration::from_millis(env.number(
-                "SMS_TIMEOUT_MS",
-                5_000,
-                100..=60_000,
-            )?),
+            sms_timeout: Duration::from_millis(env.number("SMS_TIMEOUT_MS", 5_000, 100..=60_000)?),
             sms_outbox: env.raw("SMS_OUTBOX_FILE").map(Into::into),
             jwt_secret,
             jwt_ttl_seconds: env.number("JWT_TTL_SECONDS", 86_400, 60..=30 * 86_400)?,
@@ -300,10 +236,7 @@ mod tests {
     use std::collections::HashMap;
 
     fn settings(mode: Mode, vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
-        let map: HashMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         Settings::from_lookup(mode, move |k| map.get(k).cloned())
     }
 
@@ -315,111 +248,61 @@ mod tests {
         assert_eq!(s.store, StoreKind::Memory);
         assert_eq!(s.sms_backend, SmsBackendKind::Log);
         assert!(s.jwt_secret.is_none());
-        assert_eq!(
-            s.code,
-            CodePolicy {
-                length: 6,
-                ttl_seconds: 300,
-                resend_interval_seconds: 60,
-                max_attempts: 5
-            }
-        );
-        assert_eq!(
-            s.password,
-            PasswordPolicy {
-                min_len: 8,
-                max_len: 64
-            }
-        );
+        assert_eq!(s.code, CodePolicy { length: 6, ttl_seconds: 300, resend_interval_seconds: 60, max_attempts: 5 });
+        assert_eq!(s.password, PasswordPolicy { min_len: 8, max_len: 64 });
         assert_eq!(s.jwt_ttl_seconds, 86_400);
     }
 
     #[test]
     fn lambda_mode_refuses_to_start_without_a_jwt_secret() {
-        let err = settings(Mode::Lambda, &[("SMS_BACKEND", "sns")])
-            .err()
-            .unwrap();
+        let err = settings(Mode::Lambda, &[("SMS_BACKEND", "sns")]).err().unwrap();
         assert_eq!(err.var, "JWT_SECRET");
     }
 
     #[test]
     fn a_short_jwt_secret_is_refused_in_every_mode() {
         for mode in [Mode::Local, Mode::Lambda] {
-            let err = settings(mode, &[("JWT_SECRET", "short"), ("SMS_BACKEND", "sns")])
-                .err()
-                .unwrap();
+            let err = settings(mode, &[("JWT_SECRET", "short"), ("SMS_BACKEND", "sns")]).err().unwrap();
             assert_eq!(err.var, "JWT_SECRET");
         }
     }
 
     #[test]
     fn lambda_mode_refuses_the_log_backend() {
-        let err = settings(
-            Mode::Lambda,
-            &[("JWT_SECRET", SECRET), ("SMS_BACKEND", "log")],
-        )
-        .err()
-        .unwrap();
+        let err = settings(Mode::Lambda, &[("JWT_SECRET", SECRET), ("SMS_BACKEND", "log")]).err().unwrap();
         assert_eq!(err.var, "SMS_BACKEND");
     }
 
     #[test]
     fn cloopen_backend_names_the_first_missing_credential() {
-        let err = settings(
-            Mode::Lambda,
-            &[("JWT_SECRET", SECRET), ("CLOOPEN_ACCOUNT_SID", "sid")],
-        )
-        .err()
-        .unwrap();
+        let err = settings(Mode::Lambda, &[("JWT_SECRET", SECRET), ("CLOOPEN_ACCOUNT_SID", "sid")]).err().unwrap();
         assert_eq!(err.var, "CLOOPEN_AUTH_TOKEN");
-        assert!(err
-            .to_string()
-            .starts_with("CLOOPEN_AUTH_TOKEN: must be set"));
+        assert!(err.to_string().starts_with("CLOOPEN_AUTH_TOKEN: must be set"));
     }
 
     #[test]
     fn a_bad_number_names_its_variable_and_range() {
-        let err = settings(Mode::Local, &[("SMS_CODE_LENGTH", "9")])
-            .err()
-            .unwrap();
-        assert_eq!(
-            err.to_string(),
-            "SMS_CODE_LENGTH: \"9\" is not a whole number from 4 to 8"
-        );
-        let err = settings(Mode::Local, &[("SMS_CODE_TTL_SECONDS", "five")])
-            .err()
-            .unwrap();
+        let err = settings(Mode::Local, &[("SMS_CODE_LENGTH", "9")]).err().unwrap();
+        assert_eq!(err.to_string(), "SMS_CODE_LENGTH: \"9\" is not a whole number from 4 to 8");
+        let err = settings(Mode::Local, &[("SMS_CODE_TTL_SECONDS", "five")]).err().unwrap();
         assert_eq!(err.var, "SMS_CODE_TTL_SECONDS");
     }
 
     #[test]
     fn an_unknown_store_is_refused_with_the_choices() {
         let err = settings(Mode::Local, &[("STORE", "redis")]).err().unwrap();
-        assert_eq!(
-            err.to_string(),
-            "STORE: \"redis\" is not one of memory, dynamodb"
-        );
+        assert_eq!(err.to_string(), "STORE: \"redis\" is not one of memory, dynamodb");
     }
 
     #[test]
     fn min_password_length_above_max_is_refused() {
-        let err = settings(
-            Mode::Local,
-            &[("PASSWORD_MIN_LENGTH", "20"), ("PASSWORD_MAX_LENGTH", "10")],
-        )
-        .err()
-        .unwrap();
+        let err = settings(Mode::Local, &[("PASSWORD_MIN_LENGTH", "20"), ("PASSWORD_MAX_LENGTH", "10")]).err().unwrap();
         assert_eq!(err.var, "PASSWORD_MIN_LENGTH");
     }
 
     #[test]
     fn validity_in_minutes_rounds_up() {
-        let policy = |ttl_seconds| CodePolicy {
-            length: 6,
-            ttl_seconds,
-            resend_interval_seconds: 60,
-            max_attempts: 5,
-        };
+        let policy = |ttl_seconds| CodePolicy { length: 6, ttl_seconds, resend_interval_seconds: 60, max_attempts: 5 };
         assert_eq!(policy(300).ttl_minutes(), 5);
         assert_eq!(policy(301).ttl_minutes(), 6);
         assert_eq!(policy(1).ttl_minutes(), 1);

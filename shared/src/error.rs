@@ -6,10 +6,7 @@ use crate::domain::InvalidInput;
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("invalid request: {detail}")]
-    InvalidRequest {
-        detail: String,
-        field: Option<&'static str>,
-    },
+    InvalidRequest { detail: String, field: Option<&'static str> },
     #[error("invalid mobile")]
     InvalidMobile,
     #[error("invalid password length")]

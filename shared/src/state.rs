@@ -34,23 +34,19 @@ impl State {
     /// Builds the clients; makes no network call (credentials and
     /// connections are fetched lazily on the first request).
     pub async fn from_settings(settings: Settings) -> Result<Self, StartupError> {
-        let needs_aws =
-            settings.store == StoreKind::DynamoDb || settings.sms_backend == SmsBackendKind::Sns;
+        let needs_aws = settings.store == StoreKind::DynamoDb || settings.sms_backend == SmsBackendKind::Sns;
         let aws = match needs_aws {
             true => Some(aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await),
             false => None,
         };
         let store: Arc<dyn Store> = match (&aws, settings.store) {
-            (Some(aws), StoreKind::DynamoDb) => Arc::new(DynamoStore::new(
-                aws_sdk_dynamodb::Client::new(aws),
-                settings.table_name.clone(),
-            )),
+            (Some(aws), StoreKind::DynamoDb) => {
+                Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(aws), settings.table_name.clone()))
+            }
             _ => Arc::new(MemoryStore::default()),
         };
         let sms: Arc<dyn SmsSender> = match (&aws, settings.sms_backend, &settings.cloopen) {
-            (Some(aws), SmsBackendKind::Sns, _) => {
-                Arc::new(SnsSender::new(aws_sdk_sns::Client::new(aws)))
-            }
+            (Some(aws), SmsBackendKind::Sns, _) => Arc::new(SnsSender::new(aws_sdk_sns::Client::new(aws))),
             (_, SmsBackendKind::Cloopen, Some(cloopen)) => Arc::new(
                 CloopenSender::new(cloopen.clone(), settings.sms_timeout)
                     .map_err(|e| StartupError::SmsClient(e.to_string()))?,
@@ -65,11 +61,7 @@ impl State {
         let secret = match &settings.jwt_secret {
             Some(secret) => secret.clone(),
             None => {
-                debug_assert_eq!(
-                    settings.mode,
-                    Mode::Local,
-                    "configuration demands a secret outside local mode"
-                );
+                debug_assert_eq!(settings.mode, Mode::Local, "configuration demands a secret outside local mode");
                 tracing::warn!("JWT_SECRET is not set: using a random secret; tokens will not survive a restart");
                 let mut secret = vec![0u8; 32];
                 getrandom::fill(&mut secret).expect("the OS random source is available");

@@ -9,21 +9,11 @@ use crate::config::Mode;
 
 pub fn init(mode: Mode) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     let result = match mode {
         // CloudWatch stamps each line itself.
-        Mode::Lambda => builder
-            .json()
-            .flatten_event(true)
-            .without_time()
-            .with_ansi(false)
-            .try_init(),
-        Mode::Local => builder
-            .compact()
-            .with_ansi(std::io::stderr().is_terminal())
-            .try_init(),
+        Mode::Lambda => builder.json().flatten_event(true).without_time().with_ansi(false).try_init(),
+        Mode::Local => builder.compact().with_ansi(std::io::stderr().is_terminal()).try_init(),
     };
     // A second init (tests start several servers in one process) keeps the first.
     drop(result);

@@ -59,42 +59,21 @@ impl TestApi {
     }
 
     pub async fn post(&self, path: &str, body: serde_json::Value) -> Reply {
-        Reply::from(
-            self.http
-                .post(self.url(path))
-                .json(&body)
-                .send()
-                .await
-                .expect("the API answers"),
-        )
-        .await
+        Reply::from(self.http.post(self.url(path)).json(&body).send().await.expect("the API answers")).await
     }
 
     pub async fn post_raw(&self, path: &str, body: impl Into<reqwest::Body>) -> Reply {
-        let request = self
-            .http
-            .post(self.url(path))
-            .header("content-type", "application/json")
-            .body(body);
+        let request = self.http.post(self.url(path)).header("content-type", "application/json").body(body);
         Reply::from(request.send().await.expect("the API answers")).await
     }
 
     pub async fn get(&self, path: &str) -> Reply {
-        Reply::from(
-            self.http
-                .get(self.url(path))
-                .send()
-                .await
-                .expect("the API answers"),
-        )
-        .await
+        Reply::from(self.http.get(self.url(path)).send().await.expect("the API answers")).await
     }
 
     /// Asks for a code and returns it as delivered.
     pub async fn send_code(&self, mobile: &str) -> String {
-        let reply = self
-            .post("/user/sms", serde_json::json!({ "mobile": mobile }))
-            .await;
+        let reply = self.post("/user/sms", serde_json::json!({ "mobile": mobile })).await;
         assert_eq!(reply.status, 200, "sending a code: {}", reply.body);
         self.sms.last_code(mobile).expect("a code was delivered")
     }
@@ -103,10 +82,7 @@ impl TestApi {
     pub async fn register(&self, mobile: &str, password: &str) -> serde_json::Value {
         let code = self.send_code(mobile).await;
         let reply = self
-            .post(
-                "/user/register",
-                serde_json::json!({ "mobile": mobile, "password": password, "sms_code": code }),
-            )
+            .post("/user/register", serde_json::json!({ "mobile": mobile, "password": password, "sms_code": code }))
             .await;
         assert_eq!(reply.status, 201, "registering: {}", reply.body);
         reply.body
@@ -136,8 +112,7 @@ impl Builder {
 
     pub async fn start(self) -> TestApi {
         let vars = self.vars;
-        let settings = Settings::from_lookup(Mode::Local, |k| vars.get(k).cloned())
-            .expect("test settings are valid");
+        let settings = Settings::from_lookup(Mode::Local, |k| vars.get(k).cloned()).expect("test settings are valid");
         let store: Arc<dyn Store> = match self.store {
             StoreChoice::Memory => Arc::new(MemoryStore::default()),
             StoreChoice::Moto => Arc::new(crate::moto::moto().fresh_store().await),
@@ -155,22 +130,14 @@ impl Builder {
             create_table: false,
             web_dir: crate::workspace_root().join("web"),
         };
-        let listener = tokio::net::TcpListener::bind(config.addr)
-            .await
-            .expect("a free port on 127.0.0.1");
+        let listener = tokio::net::TcpListener::bind(config.addr).await.expect("a free port on 127.0.0.1");
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let app = Arc::new(App { state, config });
         tokio::spawn(local_api::serve(listener, app, async move {
             let _ = rx.await;
         }));
-        TestApi {
-            base,
-            http: reqwest::Client::new(),
-            sms: recording,
-            clock,
-            _shutdown: tx,
-        }
+        TestApi { base, http: reqwest::Client::new(), sms: recording, clock, _shutdown: tx }
     }
 }
 
@@ -186,11 +153,7 @@ impl Reply {
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let bytes = response.bytes().await.expect("a whole body");
-        Self {
-            status,
-            headers,
-            body: serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
-        }
+        Self { status, headers, body: serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null) }
     }
 
     pub fn code(&self) -> &str {

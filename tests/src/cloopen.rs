@@ -26,10 +26,7 @@ pub const TEMPLATE_ID: &str = "1";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Answer {
     Success,
-    Error {
-        code: &'static str,
-        message: &'static str,
-    },
+    Error { code: &'static str, message: &'static str },
     Hang,
 }
 
@@ -54,15 +51,9 @@ pub struct FakeCloopen {
 
 impl FakeCloopen {
     pub async fn start() -> Self {
-        let shared = Shared {
-            answer: Arc::new(Mutex::new(Answer::Success)),
-            received: Arc::default(),
-        };
+        let shared = Shared { answer: Arc::new(Mutex::new(Answer::Success)), received: Arc::default() };
         let app = axum::Router::new()
-            .route(
-                "/2013-12-26/Accounts/{sid}/SMS/TemplateSMS",
-                axum::routing::post(template_sms),
-            )
+            .route("/2013-12-26/Accounts/{sid}/SMS/TemplateSMS", axum::routing::post(template_sms))
             .with_state(shared.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base_url = format!("http://{}", listener.local_addr().unwrap());
@@ -74,11 +65,7 @@ impl FakeCloopen {
                 })
                 .await
         });
-        Self {
-            base_url,
-            shared,
-            _shutdown: tx,
-        }
+        Self { base_url, shared, _shutdown: tx }
     }
 
     pub fn answer(&self, answer: Answer) {
@@ -106,10 +93,7 @@ fn refuse(code: &str, message: &str) -> Json<Value> {
 }
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> &'a str {
-    headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
+    headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
 }
 
 async fn template_sms(
@@ -120,10 +104,7 @@ async fn template_sms(
     body: String,
 ) -> Json<Value> {
     if sid != ACCOUNT_SID {
-        return refuse(
-            "fake_unknown_account",
-            "account sid in the URL is not this account",
-        );
+        return refuse("fake_unknown_account", "account sid in the URL is not this account");
     }
     // Authorization: base64("AccountSid:yyyyMMddHHmmss").
     let decoded = base64::engine::general_purpose::STANDARD
@@ -132,47 +113,33 @@ async fn template_sms(
         .and_then(|b| String::from_utf8(b).ok())
         .unwrap_or_default();
     let Some((auth_sid, timestamp)) = decoded.split_once(':') else {
-        return refuse(
-            "fake_bad_authorization",
-            "Authorization is not base64(AccountSid:timestamp)",
-        );
+        return refuse("fake_bad_authorization", "Authorization is not base64(AccountSid:timestamp)");
     };
     let timestamp_ok = timestamp.len() == 14 && timestamp.bytes().all(|b| b.is_ascii_digit());
     if auth_sid != ACCOUNT_SID || !timestamp_ok {
-        return refuse(
-            "fake_bad_authorization",
-            "Authorization names another account or a malformed timestamp",
-        );
+        return refuse("fake_bad_authorization", "Authorization names another account or a malformed timestamp");
     }
-    let expected_sig =
-        hex::encode_upper(Md5::digest(format!("{ACCOUNT_SID}{AUTH_TOKEN}{timestamp}")));
+    let expected_sig = hex::encode_upper(Md5::digest(format!("{ACCOUNT_SID}{AUTH_TOKEN}{timestamp}")));
     if query.get("sig").map(String::as_str) != Some(expected_sig.as_str()) {
         return refuse("111109", "请求地址Sig校验失败");
     }
     if header(&headers, "accept") != "application/json"
         || header(&headers, "content-type") != "application/json;charset=utf-8"
     {
-        return refuse(
-            "fake_bad_headers",
-            "Accept or Content-Type is not JSON as Cloopen's REST API wants",
-        );
+        return refuse("fake_bad_headers", "Accept or Content-Type is not JSON as Cloopen's REST API wants");
     }
     let Ok(body) = serde_json::from_str::<Value>(&body) else {
         return refuse("fake_bad_body", "body is not JSON");
     };
-    let datas: Option<Vec<String>> = body["datas"]
-        .as_array()
-        .and_then(|a| a.iter().map(|v| v.as_str().map(str::to_owned)).collect());
+    let datas: Option<Vec<String>> =
+        body["datas"].as_array().and_then(|a| a.iter().map(|v| v.as_str().map(str::to_owned)).collect());
     let (Some(to), Some(datas)) = (body["to"].as_str(), datas) else {
         return refuse("fake_bad_body", "to or datas missing or mistyped");
     };
     if body["appId"] != APP_ID || body["templateId"] != TEMPLATE_ID {
         return refuse("fake_bad_body", "appId or templateId is not this account's");
     }
-    shared.received.lock().unwrap().push(Received {
-        to: to.to_owned(),
-        datas,
-    });
+    shared.received.lock().unwrap().push(Received { to: to.to_owned(), datas });
     let answer = shared.answer.lock().unwrap().clone();
     match answer {
         Answer::Success => Json(json!({

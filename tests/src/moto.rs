@@ -21,8 +21,7 @@ static MOTO: OnceLock<Moto> = OnceLock::new();
 static TABLES: AtomicUsize = AtomicUsize::new(0);
 
 fn python() -> std::path::PathBuf {
-    std::env::var_os("MOTO_PYTHON")
-        .map_or_else(|| workspace_root().join(".venv/bin/python"), Into::into)
+    std::env::var_os("MOTO_PYTHON").map_or_else(|| workspace_root().join(".venv/bin/python"), Into::into)
 }
 
 const HOW_TO_INSTALL: &str = "run scripts/test (it creates .venv with moto[server]), or: \
@@ -69,9 +68,7 @@ pub fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .endpoint_url(endpoint)
-        .credentials_provider(aws_sdk_dynamodb::config::SharedCredentialsProvider::new(
-            Credentials::for_tests(),
-        ))
+        .credentials_provider(aws_sdk_dynamodb::config::SharedCredentialsProvider::new(Credentials::for_tests()))
         .build()
 }
 
@@ -86,11 +83,7 @@ impl Moto {
 
     /// A fresh table (with TTL) per call, so tests sharing the server never see each other's items.
     pub async fn fresh_store(&self) -> DynamoStore {
-        let table = format!(
-            "signup-test-{}-{}",
-            std::process::id(),
-            TABLES.fetch_add(1, Ordering::SeqCst)
-        );
+        let table = format!("signup-test-{}-{}", std::process::id(), TABLES.fetch_add(1, Ordering::SeqCst));
         let store = DynamoStore::new(self.dynamodb(), table);
         store.ensure_table().await.expect("moto creates the table");
         store
@@ -104,9 +97,7 @@ impl Moto {
             .json()
             .await
             .expect("moto's data is JSON");
-        let field = |entry: &serde_json::Value, name: &str| {
-            entry[name].as_str().unwrap_or_default().to_owned()
-        };
+        let field = |entry: &serde_json::Value, name: &str| entry[name].as_str().unwrap_or_default().to_owned();
         data["sns"]["SMS"]
             .as_array()
             .into_iter()

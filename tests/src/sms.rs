@@ -16,16 +16,12 @@ pub enum Behaviour {
 pub struct RecordingSms {
     behaviour: Mutex<Behaviour>,
     sent: Mutex<Vec<(String, String)>>,
-    attempts: std::sync::atomic::AtomicUsize,
+    attempted: Mutex<Vec<(String, String)>>,
 }
 
 impl Default for RecordingSms {
     fn default() -> Self {
-        Self {
-            behaviour: Mutex::new(Behaviour::Deliver),
-            sent: Mutex::default(),
-            attempts: Default::default(),
-        }
+        Self { behaviour: Mutex::new(Behaviour::Deliver), sent: Mutex::default(), attempted: Mutex::default() }
     }
 }
 
@@ -39,44 +35,28 @@ impl RecordingSms {
         self.sent.lock().unwrap().clone()
     }
 
-    /// Every send the service asked for, delivered or not.
-    pub fn attempts(&self) -> usize {
-        self.attempts.load(std::sync::atomic::Ordering::SeqCst)
+    /// (mobile, code) of every send the service asked for, delivered or not.
+    pub fn attempted(&self) -> Vec<(String, String)> {
+        self.attempted.lock().unwrap().clone()
     }
 
     /// The last code delivered to `mobile`.
     pub fn last_code(&self, mobile: &str) -> Option<String> {
-        self.sent()
-            .into_iter()
-            .rev()
-            .find(|(m, _)| m == mobile)
-            .map(|(_, c)| c)
+        self.sent().into_iter().rev().find(|(m, _)| m == mobile).map(|(_, c)| c)
     }
 }
 
 #[async_trait::async_trait]
 impl SmsSender for RecordingSms {
-    async fn send_code(
-        &self,
-        mobile: &Mobile,
-        code: &SmsCode,
-        _ttl_minutes: i64,
-    ) -> Result<(), SmsError> {
-        self.attempts
-            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    async fn send_code(&self, mobile: &Mobile, code: &SmsCode, _ttl_minutes: i64) -> Result<(), SmsError> {
+        self.attempted.lock().unwrap().push((mobile.as_str().to_owned(), code.expose().to_owned()));
         let behaviour = *self.behaviour.lock().unwrap();
         match behaviour {
             Behaviour::Deliver => {
-                self.sent
-                    .lock()
-                    .unwrap()
-                    .push((mobile.as_str().to_owned(), code.expose().to_owned()));
+                self.sent.lock().unwrap().push((mobile.as_str().to_owned(), code.expose().to_owned()));
                 Ok(())
             }
-            Behaviour::Refuse => Err(SmsError::Rejected {
-                code: "test".into(),
-                message: "refused by the test".into(),
-            }),
+            Behaviour::Refuse => Err(SmsError::Rejected { code: "test".into(), message: "refused by the test".into() }),
             Behaviour::Hang => std::future::pending().await,
         }
     }

@@ -23,20 +23,11 @@ fn pending(send_id: &str) -> PendingCode {
 }
 
 fn user(m: &Mobile) -> User {
-    User {
-        id: UserId::new_random(),
-        mobile: m.clone(),
-        password_hash: "$argon2id$fake".into(),
-        created_at: NOW,
-    }
+    User { id: UserId::new_random(), mobile: m.clone(), password_hash: "$argon2id$fake".into(), created_at: NOW }
 }
 
 fn claim(send_id: &str, now: i64) -> CodeClaim<'_> {
-    CodeClaim {
-        send_id,
-        max_attempts: 5,
-        now,
-    }
+    CodeClaim { send_id, max_attempts: 5, now }
 }
 
 async fn unknown_mobile_has_no_user_and_no_code(store: Arc<dyn Store>) {
@@ -48,18 +39,8 @@ async fn begun_code_reads_back_with_zero_attempts(store: Arc<dyn Store>) {
     let m = mobile(2);
     store.begin_sms(&m, &pending("a"), NOW).await.unwrap();
     let code = store.find_code(&m, NOW).await.unwrap().unwrap();
-    assert_eq!(
-        (
-            code.send_id.as_str(),
-            code.code_hash.as_str(),
-            code.attempts
-        ),
-        ("a", "hash-of-a", 0)
-    );
-    assert_eq!(
-        (code.code_expires_at, code.resend_at),
-        (NOW + 300, NOW + 60)
-    );
+    assert_eq!((code.send_id.as_str(), code.code_hash.as_str(), code.attempts), ("a", "hash-of-a", 0));
+    assert_eq!((code.code_expires_at, code.resend_at), (NOW + 300, NOW + 60));
 }
 
 async fn second_code_within_interval_is_refused_with_when_it_may_be_sent(store: Arc<dyn Store>) {
@@ -69,29 +50,14 @@ async fn second_code_within_interval_is_refused_with_when_it_may_be_sent(store: 
         Err(BeginSmsError::TooFrequent { resend_at }) => assert_eq!(resend_at, NOW + 60),
         other => panic!("expected TooFrequent, got {other:?}"),
     }
-    assert_eq!(
-        store
-            .find_code(&m, NOW + 59)
-            .await
-            .unwrap()
-            .unwrap()
-            .send_id,
-        "a"
-    );
+    assert_eq!(store.find_code(&m, NOW + 59).await.unwrap().unwrap().send_id, "a");
 }
 
 async fn code_after_interval_replaces_the_old_one_and_resets_attempts(store: Arc<dyn Store>) {
     let m = mobile(4);
     store.begin_sms(&m, &pending("a"), NOW).await.unwrap();
-    store
-        .record_failed_attempt(&m, claim("a", NOW))
-        .await
-        .unwrap();
-    let later = PendingCode {
-        code_expires_at: NOW + 360,
-        resend_at: NOW + 120,
-        ..pending("b")
-    };
+    store.record_failed_attempt(&m, claim("a", NOW)).await.unwrap();
+    let later = PendingCode { code_expires_at: NOW + 360, resend_at: NOW + 120, ..pending("b") };
     store.begin_sms(&m, &later, NOW + 60).await.unwrap();
     let code = store.find_code(&m, NOW + 60).await.unwrap().unwrap();
     assert_eq!((code.send_id.as_str(), code.attempts), ("b", 0));
@@ -103,81 +69,42 @@ async fn code_is_absent_once_expired_even_though_the_item_remains(store: Arc<dyn
     assert!(store.find_code(&m, NOW + 299).await.unwrap().is_some());
     assert!(store.find_code(&m, NOW + 300).await.unwrap().is_none());
     // A claim on the expired code can neither count an attempt nor register.
-    assert_eq!(
-        store
-            .record_failed_attempt(&m, claim("a", NOW + 300))
-            .await
-            .unwrap(),
-        None
-    );
-    assert!(matches!(
-        store.create_user(&user(&m), claim("a", NOW + 300)).await,
-        Err(CreateUserError::CodeGone)
-    ));
+    assert_eq!(store.record_failed_attempt(&m, claim("a", NOW + 300)).await.unwrap(), None);
+    assert!(matches!(store.create_user(&user(&m), claim("a", NOW + 300)).await, Err(CreateUserError::CodeGone)));
 }
 
 async fn registered_mobile_gets_no_code(store: Arc<dyn Store>) {
     let m = mobile(6);
     store.begin_sms(&m, &pending("a"), NOW).await.unwrap();
     store.create_user(&user(&m), claim("a", NOW)).await.unwrap();
-    assert!(matches!(
-        store.begin_sms(&m, &pending("b"), NOW + 600).await,
-        Err(BeginSmsError::Registered)
-    ));
+    assert!(matches!(store.begin_sms(&m, &pending("b"), NOW + 600).await, Err(BeginSmsError::Registered)));
 }
 
 async fn release_frees_the_interval_and_removes_only_its_own_code(store: Arc<dyn Store>) {
     let m = mobile(7);
     store.begin_sms(&m, &pending("a"), NOW).await.unwrap();
     store.release_sms(&m, "not-a").await.unwrap();
-    assert!(
-        store.find_code(&m, NOW).await.unwrap().is_some(),
-        "another send's release must not touch this code"
-    );
+    assert!(store.find_code(&m, NOW).await.unwrap().is_some(), "another send's release must not touch this code");
     store.release_sms(&m, "a").await.unwrap();
     assert!(store.find_code(&m, NOW).await.unwrap().is_none());
-    store
-        .begin_sms(&m, &pending("b"), NOW + 1)
-        .await
-        .expect("interval freed by the release");
+    store.begin_sms(&m, &pending("b"), NOW + 1).await.expect("interval freed by the release");
 }
 
 async fn failed_attempts_count_up_to_the_limit_then_the_code_is_burnt(store: Arc<dyn Store>) {
     let m = mobile(8);
     store.begin_sms(&m, &pending("a"), NOW).await.unwrap();
     for expected in 1..=5 {
-        assert_eq!(
-            store
-                .record_failed_attempt(&m, claim("a", NOW))
-                .await
-                .unwrap(),
-            Some(expected)
-        );
+        assert_eq!(store.record_failed_attempt(&m, claim("a", NOW)).await.unwrap(), Some(expected));
     }
-    assert_eq!(
-        store
-            .record_failed_attempt(&m, claim("a", NOW))
-            .await
-            .unwrap(),
-        None
-    );
+    assert_eq!(store.record_failed_attempt(&m, claim("a", NOW)).await.unwrap(), None);
     assert_eq!(store.find_code(&m, NOW).await.unwrap().unwrap().attempts, 5);
-    assert!(matches!(
-        store.create_user(&user(&m), claim("a", NOW)).await,
-        Err(CreateUserError::CodeGone)
-    ));
+    assert!(matches!(store.create_user(&user(&m), claim("a", NOW)).await, Err(CreateUserError::CodeGone)));
 }
 
 async fn attempts_on_a_replaced_code_are_not_counted(store: Arc<dyn Store>) {
     let m = mobile(9);
     store.begin_sms(&m, &pending("a"), NOW).await.unwrap();
-    assert_eq!(
-        store
-            .record_failed_attempt(&m, claim("stale", NOW))
-            .await
-            .unwrap(),
-        None
-    );
+    assert_eq!(store.record_failed_attempt(&m, claim("stale", NOW)).await.unwrap(), None);
     assert_eq!(store.find_code(&m, NOW).await.unwrap().unwrap().attempts, 0);
 }
 
@@ -187,24 +114,15 @@ async fn create_user_consumes_the_code_and_stores_the_user(store: Arc<dyn Store>
     store.begin_sms(&m, &pending("a"), NOW).await.unwrap();
     store.create_user(&u, claim("a", NOW)).await.unwrap();
     assert_eq!(store.find_user(&m).await.unwrap(), Some(u));
-    assert!(
-        store.find_code(&m, NOW).await.unwrap().is_none(),
-        "the code is single use"
-    );
+    assert!(store.find_code(&m, NOW).await.unwrap().is_none(), "the code is single use");
 }
 
 async fn create_user_with_a_replaced_code_fails_and_creates_nothing(store: Arc<dyn Store>) {
     let m = mobile(11);
     store.begin_sms(&m, &pending("a"), NOW).await.unwrap();
-    assert!(matches!(
-        store.create_user(&user(&m), claim("b", NOW)).await,
-        Err(CreateUserError::CodeGone)
-    ));
+    assert!(matches!(store.create_user(&user(&m), claim("b", NOW)).await, Err(CreateUserError::CodeGone)));
     assert!(store.find_user(&m).await.unwrap().is_none());
-    assert!(
-        store.find_code(&m, NOW).await.unwrap().is_some(),
-        "a failed transaction consumes nothing"
-    );
+    assert!(store.find_code(&m, NOW).await.unwrap().is_some(), "a failed transaction consumes nothing");
 }
 
 async fn create_user_on_a_registered_mobile_fails_and_keeps_the_first_user(store: Arc<dyn Store>) {
@@ -212,10 +130,7 @@ async fn create_user_on_a_registered_mobile_fails_and_keeps_the_first_user(store
     let first = user(&m);
     store.begin_sms(&m, &pending("a"), NOW).await.unwrap();
     store.create_user(&first, claim("a", NOW)).await.unwrap();
-    assert!(matches!(
-        store.create_user(&user(&m), claim("a", NOW)).await,
-        Err(CreateUserError::Registered)
-    ));
+    assert!(matches!(store.create_user(&user(&m), claim("a", NOW)).await, Err(CreateUserError::Registered)));
     assert_eq!(store.find_user(&m).await.unwrap(), Some(first));
 }
 
@@ -224,11 +139,7 @@ async fn of_twenty_concurrent_sends_exactly_one_is_begun(store: Arc<dyn Store>) 
     let tasks: Vec<_> = (0..20)
         .map(|i| {
             let (store, m) = (store.clone(), m.clone());
-            tokio::spawn(async move {
-                store
-                    .begin_sms(&m, &pending(&format!("send-{i}")), NOW)
-                    .await
-            })
+            tokio::spawn(async move { store.begin_sms(&m, &pending(&format!("send-{i}")), NOW).await })
         })
         .collect();
     let mut begun = 0;

@@ -20,9 +20,7 @@ impl CodeHasher {
     pub fn from_secret(secret: &[u8]) -> Self {
         let mut mac = HmacSha256::new_from_slice(secret).expect("HMAC takes any key length");
         mac.update(b"signup/sms-code-hash/v1");
-        Self {
-            key: mac.finalize().into_bytes().to_vec(),
-        }
+        Self { key: mac.finalize().into_bytes().to_vec() }
     }
 
     fn mac(&self, mobile: &Mobile, code: &SmsCode) -> HmacSha256 {
@@ -40,8 +38,7 @@ impl CodeHasher {
 
     /// Constant-time comparison against a stored hash.
     pub fn matches(&self, mobile: &Mobile, code: &SmsCode, stored_hex: &str) -> bool {
-        hex::decode(stored_hex)
-            .is_ok_and(|stored| self.mac(mobile, code).verify_slice(&stored).is_ok())
+        hex::decode(stored_hex).is_ok_and(|stored| self.mac(mobile, code).verify_slice(&stored).is_ok())
     }
 }
 
@@ -72,10 +69,7 @@ mod tests {
         let stored = h.hash(&m, &c);
         assert!(!h.matches(&m, &SmsCode::parse("123457", 6).unwrap(), &stored));
         assert!(!h.matches(&Mobile::parse("13812345679").unwrap(), &c, &stored));
-        assert!(
-            !CodeHasher::from_secret(b"another secret of thirty-two bytes..")
-                .matches(&m, &c, &stored)
-        );
+        assert!(!CodeHasher::from_secret(b"another secret of thirty-two bytes..").matches(&m, &c, &stored));
         assert!(!h.matches(&m, &c, "not hex"));
     }
 }

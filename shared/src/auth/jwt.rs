@@ -22,10 +22,7 @@ pub struct TokenIssuer {
 
 impl TokenIssuer {
     pub fn new(secret: &[u8], ttl_seconds: i64) -> Self {
-        Self {
-            key: EncodingKey::from_secret(secret),
-            ttl_seconds,
-        }
+        Self { key: EncodingKey::from_secret(secret), ttl_seconds }
     }
 
     pub fn ttl_seconds(&self) -> i64 {
@@ -39,7 +36,6 @@ impl TokenIssuer {
             iat: now,
             exp: now + self.ttl_seconds,
         };
-        encode(&Header::default(), &claims, &self.key)
-            .map_err(|e| ApiError::Internal(format!("jwt: {e}")))
+        encode(&Header::default(), &claims, &self.key).map_err(|e| ApiError::Internal(format!("jwt: {e}")))
     }
 }

@@ -5,9 +5,7 @@
 
 use std::sync::{Arc, OnceLock};
 
-use argon2::password_hash::{
-    rand_core::OsRng, PasswordHash, PasswordHasher as _, PasswordVerifier, SaltString,
-};
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher as _, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 
 use crate::domain::Password;
@@ -36,19 +34,11 @@ fn hash_blocking(password: &str) -> Result<String, ApiError> {
 fn verify_blocking(password: &str, phc: &str) -> bool {
     // Parameters come from the stored string, so a later change of the
     // defaults still verifies old hashes.
-    PasswordHash::new(phc).is_ok_and(|parsed| {
-        argon2()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok()
-    })
+    PasswordHash::new(phc).is_ok_and(|parsed| argon2().verify_password(password.as_bytes(), &parsed).is_ok())
 }
 
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| ApiError::Internal(format!("hashing task: {e}")))
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| ApiError::Internal(format!("hashing task: {e}")))
 }
 
 impl PasswordHasher {
@@ -101,25 +91,16 @@ mod tests {
     #[tokio::test]
     async fn same_password_hashes_differently_each_time() {
         let hasher = PasswordHasher::default();
-        assert_ne!(
-            hasher.hash(&pw("same password")).await.unwrap(),
-            hasher.hash(&pw("same password")).await.unwrap()
-        );
+        assert_ne!(hasher.hash(&pw("same password")).await.unwrap(), hasher.hash(&pw("same password")).await.unwrap());
     }
 
     #[tokio::test]
     async fn unknown_user_never_verifies() {
-        assert!(!PasswordHasher::default()
-            .verify("anything at all", None)
-            .await
-            .unwrap());
+        assert!(!PasswordHasher::default().verify("anything at all", None).await.unwrap());
     }
 
     #[tokio::test]
     async fn a_corrupt_stored_hash_never_verifies() {
-        assert!(!PasswordHasher::default()
-            .verify("whatever1", Some("not a phc string"))
-            .await
-            .unwrap());
+        assert!(!PasswordHasher::default().verify("whatever1", Some("not a phc string")).await.unwrap());
     }
 }

@@ -11,10 +11,7 @@ impl Mobile {
     /// anything else, full-width digits included, is refused.
     pub fn parse(raw: &str) -> Result<Self, InvalidInput> {
         let compact: String = raw.chars().filter(|c| *c != ' ' && *c != '-').collect();
-        let digits = compact
-            .strip_prefix("+86")
-            .or_else(|| compact.strip_prefix("0086"))
-            .unwrap_or(&compact);
+        let digits = compact.strip_prefix("+86").or_else(|| compact.strip_prefix("0086")).unwrap_or(&compact);
         let bytes = digits.as_bytes();
         let valid = bytes.len() == 11
             && bytes[0] == b'1'
@@ -55,20 +52,12 @@ mod tests {
 
     #[test]
     fn plain_eleven_digit_number_is_accepted() {
-        assert_eq!(
-            Mobile::parse("13812345678").unwrap().as_str(),
-            "13812345678"
-        );
+        assert_eq!(Mobile::parse("13812345678").unwrap().as_str(), "13812345678");
     }
 
     #[test]
     fn country_prefixes_spaces_and_hyphens_are_normalised_away() {
-        for raw in [
-            "+86 138 1234 5678",
-            "0086-138-1234-5678",
-            "+8613812345678",
-            " 138-1234-5678 ",
-        ] {
+        for raw in ["+86 138 1234 5678", "0086-138-1234-5678", "+8613812345678", " 138-1234-5678 "] {
             assert_eq!(Mobile::parse(raw).unwrap().as_str(), "13812345678", "{raw}");
         }
     }
@@ -101,10 +90,7 @@ mod tests {
 
     #[test]
     fn full_width_digits_are_rejected() {
-        assert_eq!(
-            Mobile::parse("１３８１２３４５６７８"),
-            Err(InvalidInput::Mobile)
-        );
+        assert_eq!(Mobile::parse("１３８１２３４５６７８"), Err(InvalidInput::Mobile));
     }
 
     #[test]

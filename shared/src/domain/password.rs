@@ -11,10 +11,7 @@ pub struct PasswordPolicy {
 
 impl Default for PasswordPolicy {
     fn default() -> Self {
-        Self {
-            min_len: 8,
-            max_len: 64,
-        }
+        Self { min_len: 8, max_len: 64 }
     }
 }
 
@@ -28,10 +25,7 @@ impl Password {
         if (policy.min_len..=policy.max_len).contains(&len) {
             Ok(Self(raw.to_owned()))
         } else {
-            Err(InvalidInput::Password {
-                min: policy.min_len,
-                max: policy.max_len,
-            })
+            Err(InvalidInput::Password { min: policy.min_len, max: policy.max_len })
         }
     }
 
@@ -50,10 +44,7 @@ impl std::fmt::Debug for Password {
 mod tests {
     use super::*;
 
-    const POLICY: PasswordPolicy = PasswordPolicy {
-        min_len: 8,
-        max_len: 64,
-    };
+    const POLICY: PasswordPolicy = PasswordPolicy { min_len: 8, max_len: 64 };
 
     #[test]
     fn password_within_bounds_is_accepted() {

@@ -58,11 +58,7 @@ mod tests {
     #[test]
     fn wrong_length_letters_and_full_width_digits_are_rejected() {
         for raw in ["", "12345", "1234567", "12345a", "１２３４５６", "12 345"] {
-            assert_eq!(
-                SmsCode::parse(raw, 6),
-                Err(InvalidInput::SmsCode { len: 6 }),
-                "{raw}"
-            );
+            assert_eq!(SmsCode::parse(raw, 6), Err(InvalidInput::SmsCode { len: 6 }), "{raw}");
         }
     }
 
@@ -84,18 +80,12 @@ mod tests {
         }
         // 16,000 digits: each expected 1,600; a fair source stays well within ±300.
         for (digit, n) in counts.iter().enumerate() {
-            assert!(
-                (1_300..=1_900).contains(n),
-                "digit {digit} appeared {n} times"
-            );
+            assert!((1_300..=1_900).contains(n), "digit {digit} appeared {n} times");
         }
     }
 
     #[test]
     fn debug_never_shows_the_code() {
-        assert_eq!(
-            format!("{:?}", SmsCode::parse("123456", 6).unwrap()),
-            "SmsCode(**redacted**)"
-        );
+        assert_eq!(format!("{:?}", SmsCode::parse("123456", 6).unwrap()), "SmsCode(**redacted**)");
     }
 }

@@ -10,10 +10,7 @@ use crate::error::ApiError;
 pub(crate) struct JsonBody(Map<String, Value>);
 
 pub(crate) fn missing(field: &'static str) -> ApiError {
-    ApiError::InvalidRequest {
-        detail: format!("缺少字段 {field}"),
-        field: Some(field),
-    }
+    ApiError::InvalidRequest { detail: format!("缺少字段 {field}"), field: Some(field) }
 }
 
 impl JsonBody {
@@ -25,21 +22,13 @@ impl JsonBody {
             _ => b"",
         };
         if bytes.len() > MAX_BODY_BYTES {
-            return Err(ApiError::PayloadTooLarge {
-                limit: MAX_BODY_BYTES,
-            });
+            return Err(ApiError::PayloadTooLarge { limit: MAX_BODY_BYTES });
         }
-        let not_object = || ApiError::InvalidRequest {
-            detail: "请求体必须是JSON对象".into(),
-            field: None,
-        };
+        let not_object = || ApiError::InvalidRequest { detail: "请求体必须是JSON对象".into(), field: None };
         match serde_json::from_slice::<Value>(bytes) {
             Ok(Value::Object(map)) => Ok(Self(map)),
             Ok(_) => Err(not_object()),
-            Err(e) => Err(ApiError::InvalidRequest {
-                detail: format!("JSON格式错误（{e}）"),
-                field: None,
-            }),
+            Err(e) => Err(ApiError::InvalidRequest { detail: format!("JSON格式错误（{e}）"), field: None }),
         }
     }
 
@@ -65,9 +54,7 @@ mod tests {
     use super::*;
 
     fn code_and_field(body: &str, field: &'static str) -> (&'static str, Option<&'static str>) {
-        let e = JsonBody::parse(&Body::Text(body.into()))
-            .and_then(|b| b.required_str(field).map(drop))
-            .unwrap_err();
+        let e = JsonBody::parse(&Body::Text(body.into())).and_then(|b| b.required_str(field).map(drop)).unwrap_err();
         (e.code(), e.field())
     }
 
@@ -80,14 +67,8 @@ mod tests {
 
     #[test]
     fn a_missing_or_mistyped_field_is_named() {
-        assert_eq!(
-            code_and_field("{}", "mobile"),
-            ("invalid_request", Some("mobile"))
-        );
-        assert_eq!(
-            code_and_field(r#"{"mobile": 13812345678}"#, "mobile"),
-            ("invalid_request", Some("mobile"))
-        );
+        assert_eq!(code_and_field("{}", "mobile"), ("invalid_request", Some("mobile")));
+        assert_eq!(code_and_field(r#"{"mobile": 13812345678}"#, "mobile"), ("invalid_request", Some("mobile")));
     }
 
     #[test]

@@ -40,12 +40,7 @@ struct AccessLog {
 }
 
 /// Answers one request and writes its access log line.
-pub async fn handle(
-    state: &State,
-    scope: Scope,
-    client_ip: Option<IpAddr>,
-    req: Request,
-) -> Response {
+pub async fn handle(state: &State, scope: Scope, client_ip: Option<IpAddr>, req: Request) -> Response {
     let started = Instant::now();
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
@@ -55,12 +50,7 @@ pub async fn handle(
         _ => Ok(m),
     });
     let (route, response) = match matched {
-        Ok(m) => (
-            m.route.pattern,
-            dispatch(state, &m, &req, &mut log)
-                .await
-                .unwrap_or_else(|e| error_response(&e)),
-        ),
+        Ok(m) => (m.route.pattern, dispatch(state, &m, &req, &mut log).await.unwrap_or_else(|e| error_response(&e))),
         Err(e) => ("-", error_response(&e)),
     };
     tracing::info!(
@@ -79,9 +69,7 @@ pub async fn handle(
 /// The client address API Gateway saw (`requestContext.http.sourceIp`).
 pub fn lambda_source_ip(req: &Request) -> Option<IpAddr> {
     match req.request_context_ref()? {
-        lambda_http::request::RequestContext::ApiGatewayV2(ctx) => {
-            ctx.http.source_ip.as_deref()?.parse().ok()
-        }
+        lambda_http::request::RequestContext::ApiGatewayV2(ctx) => ctx.http.source_ip.as_deref()?.parse().ok(),
         _ => None,
     }
 }
@@ -92,20 +80,12 @@ fn parse_mobile(raw: &str, log: &mut AccessLog) -> Result<Mobile, ApiError> {
     Ok(mobile)
 }
 
-async fn dispatch(
-    state: &State,
-    m: &routes::Match,
-    req: &Request,
-    log: &mut AccessLog,
-) -> Result<Response, ApiError> {
+async fn dispatch(state: &State, m: &routes::Match, req: &Request, log: &mut AccessLog) -> Result<Response, ApiError> {
     let body = || JsonBody::parse(req.body());
     match m.endpoint {
         Endpoint::CheckMobile => {
             let mobile = parse_mobile(m.path_mobile.as_deref().unwrap_or_default(), log)?;
-            Ok(json_response(
-                http::StatusCode::OK,
-                &service::check_mobile(state, &mobile).await?,
-            ))
+            Ok(json_response(http::StatusCode::OK, &service::check_mobile(state, &mobile).await?))
         }
         Endpoint::SendSms => {
             let raw = match &m.path_mobile {
@@ -113,18 +93,12 @@ async fn dispatch(
                 None => body()?.required_str("mobile")?.to_owned(),
             };
             let mobile = parse_mobile(&raw, log)?;
-            Ok(json_response(
-                http::StatusCode::OK,
-                &service::send_sms(state, &mobile).await?,
-            ))
+            Ok(json_response(http::StatusCode::OK, &service::send_sms(state, &mobile).await?))
         }
         Endpoint::Register => {
             let body = body()?;
-            let (mobile, password, sms_code) = (
-                body.required_str("mobile")?,
-                body.required_str("password")?,
-                body.required_str("sms_code")?,
-            );
+            let (mobile, password, sms_code) =
+                (body.required_str("mobile")?, body.required_str("password")?, body.required_str("sms_code")?);
             let password2 = body.optional_str("password2")?;
             let mobile = parse_mobile(mobile, log)?;
             let password = Password::parse(password, state.settings.password)?;
@@ -132,33 +106,20 @@ async fn dispatch(
                 return Err(ApiError::PasswordMismatch);
             }
             let sms_code = SmsCode::parse(sms_code, state.settings.code.length)?;
-            let session = service::register(
-                state,
-                Registration {
-                    mobile,
-                    password,
-                    sms_code,
-                },
-            )
-            .await?;
+            let session = service::register(state, Registration { mobile, password, sms_code }).await?;
             Ok(json_response(http::StatusCode::CREATED, &session))
         }
         Endpoint::Login => {
             let body = body()?;
             let username = match body.optional_str("username")? {
                 Some(username) => username,
-                None => body
-                    .optional_str("mobile")?
-                    .ok_or_else(|| body::missing("username"))?,
+                None => body.optional_str("mobile")?.ok_or_else(|| body::missing("username"))?,
             };
             let password = body.required_str("password")?;
             if let Ok(mobile) = Mobile::parse(username) {
                 log.mobile = Some(mobile.masked());
             }
-            Ok(json_response(
-                http::StatusCode::OK,
-                &service::login(state, username, password).await?,
-            ))
+            Ok(json_response(http::StatusCode::OK, &service::login(state, username, password).await?))
         }
     }
 }

@@ -8,14 +8,10 @@ use super::Response;
 use crate::error::ApiError;
 
 pub(crate) fn json_response(status: http::StatusCode, body: &impl Serialize) -> Response {
-    let json =
-        serde_json::to_string(body).unwrap_or_else(|_| r#"{"code":"internal_error"}"#.to_owned());
+    let json = serde_json::to_string(body).unwrap_or_else(|_| r#"{"code":"internal_error"}"#.to_owned());
     http::Response::builder()
         .status(status)
-        .header(
-            http::header::CONTENT_TYPE,
-            "application/json; charset=utf-8",
-        )
+        .header(http::header::CONTENT_TYPE, "application/json; charset=utf-8")
         // Replies carry tokens and per-user state: no cache may keep them.
         .header(http::header::CACHE_CONTROL, "no-store")
         .body(Body::Text(json))
@@ -49,12 +45,7 @@ pub fn error_response(error: &ApiError) -> Response {
         ApiError::SmsTooFrequent { retry_after } => Some(*retry_after),
         _ => None,
     };
-    let body = ErrorBody {
-        code: error.code(),
-        message: error.message(),
-        field: error.field(),
-        retry_after,
-    };
+    let body = ErrorBody { code: error.code(), message: error.message(), field: error.field(), retry_after };
     let mut response = json_response(status, &body);
     let headers = response.headers_mut();
     if let Some(seconds) = retry_after {

@@ -34,32 +34,12 @@ pub struct Route {
 }
 
 pub const ROUTES: &[Route] = &[
-    Route {
-        method: "GET",
-        pattern: "/user/mobile/{mobile}",
-        endpoint: Endpoint::CheckMobile,
-    },
-    Route {
-        method: "POST",
-        pattern: "/user/sms",
-        endpoint: Endpoint::SendSms,
-    },
+    Route { method: "GET", pattern: "/user/mobile/{mobile}", endpoint: Endpoint::CheckMobile },
+    Route { method: "POST", pattern: "/user/sms", endpoint: Endpoint::SendSms },
     // The original client's way of asking for a code.
-    Route {
-        method: "GET",
-        pattern: "/user/sms/{mobile}",
-        endpoint: Endpoint::SendSms,
-    },
-    Route {
-        method: "POST",
-        pattern: "/user/register",
-        endpoint: Endpoint::Register,
-    },
-    Route {
-        method: "POST",
-        pattern: "/user/login",
-        endpoint: Endpoint::Login,
-    },
+    Route { method: "GET", pattern: "/user/sms/{mobile}", endpoint: Endpoint::SendSms },
+    Route { method: "POST", pattern: "/user/register", endpoint: Endpoint::Register },
+    Route { method: "POST", pattern: "/user/login", endpoint: Endpoint::Login },
 ];
 
 pub(crate) struct Match {
@@ -95,11 +75,7 @@ pub(crate) fn match_route(method: &Method, path: &str) -> Result<Match, ApiError
     for route in ROUTES {
         if let Some(path_mobile) = fit(route.pattern, path) {
             if route.method == method.as_str() {
-                return Ok(Match {
-                    route,
-                    endpoint: route.endpoint,
-                    path_mobile,
-                });
+                return Ok(Match { route, endpoint: route.endpoint, path_mobile });
             }
             allowed.push(route.method);
         }
@@ -118,37 +94,20 @@ mod tests {
     use super::*;
 
     fn endpoint(method: Method, path: &str) -> Result<(Endpoint, Option<String>), &'static str> {
-        match_route(&method, path)
-            .map(|m| (m.endpoint, m.path_mobile))
-            .map_err(|e| e.code())
+        match_route(&method, path).map(|m| (m.endpoint, m.path_mobile)).map_err(|e| e.code())
     }
 
     #[test]
     fn every_route_matches_with_and_without_a_trailing_slash() {
-        assert_eq!(
-            endpoint(Method::POST, "/user/sms"),
-            Ok((Endpoint::SendSms, None))
-        );
-        assert_eq!(
-            endpoint(Method::POST, "/user/sms/"),
-            Ok((Endpoint::SendSms, None))
-        );
-        assert_eq!(
-            endpoint(Method::POST, "/user/register/"),
-            Ok((Endpoint::Register, None))
-        );
-        assert_eq!(
-            endpoint(Method::POST, "/user/login/"),
-            Ok((Endpoint::Login, None))
-        );
+        assert_eq!(endpoint(Method::POST, "/user/sms"), Ok((Endpoint::SendSms, None)));
+        assert_eq!(endpoint(Method::POST, "/user/sms/"), Ok((Endpoint::SendSms, None)));
+        assert_eq!(endpoint(Method::POST, "/user/register/"), Ok((Endpoint::Register, None)));
+        assert_eq!(endpoint(Method::POST, "/user/login/"), Ok((Endpoint::Login, None)));
         assert_eq!(
             endpoint(Method::GET, "/user/mobile/13812345678/"),
             Ok((Endpoint::CheckMobile, Some("13812345678".into())))
         );
-        assert_eq!(
-            endpoint(Method::GET, "/user/sms/13812345678"),
-            Ok((Endpoint::SendSms, Some("13812345678".into())))
-        );
+        assert_eq!(endpoint(Method::GET, "/user/sms/13812345678"), Ok((Endpoint::SendSms, Some("13812345678".into()))));
     }
 
     #[test]
@@ -164,13 +123,7 @@ mod tests {
         assert_eq!(endpoint(Method::GET, "/user/nothing"), Err("not_found"));
         assert_eq!(endpoint(Method::GET, "/user/mobile/"), Err("not_found"));
         assert_eq!(endpoint(Method::GET, "/user/mobile/1/2"), Err("not_found"));
-        assert_eq!(
-            endpoint(Method::GET, "/user/register"),
-            Err("method_not_allowed")
-        );
-        assert_eq!(
-            endpoint(Method::DELETE, "/user/sms/13812345678"),
-            Err("method_not_allowed")
-        );
+        assert_eq!(endpoint(Method::GET, "/user/register"), Err("method_not_allowed"));
+        assert_eq!(endpoint(Method::DELETE, "/user/sms/13812345678"), Err("method_not_allowed"));
     }
 }

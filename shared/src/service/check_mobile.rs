@@ -16,10 +16,6 @@ pub struct MobileStatus {
 pub async fn check_mobile(state: &State, mobile: &Mobile) -> Result<MobileStatus, ApiError> {
     match state.store.find_user(mobile).await? {
         Some(_) => Err(ApiError::MobileRegistered),
-        None => Ok(MobileStatus {
-            mobile: mobile.as_str().to_owned(),
-            registered: false,
-            message: "ok",
-        }),
+        None => Ok(MobileStatus { mobile: mobile.as_str().to_owned(), registered: false, message: "ok" }),
     }
 }

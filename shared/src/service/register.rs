@@ -23,29 +23,14 @@ pub async fn register(state: &State, input: Registration) -> Result<Session, Api
     if state.store.find_user(&input.mobile).await?.is_some() {
         return Err(ApiError::MobileRegistered);
     }
-    let stored = state
-        .store
-        .find_code(&input.mobile, now)
-        .await?
-        .ok_or(ApiError::InvalidSmsCode)?;
+    let stored = state.store.find_code(&input.mobile, now).await?.ok_or(ApiError::InvalidSmsCode)?;
     if stored.attempts >= max_attempts {
         return Err(ApiError::SmsCodeAttemptsExceeded);
     }
-    let claim = CodeClaim {
-        send_id: &stored.send_id,
-        max_attempts,
-        now,
-    };
-    if !state
-        .codes
-        .matches(&input.mobile, &input.sms_code, &stored.code_hash)
-    {
+    let claim = CodeClaim { send_id: &stored.send_id, max_attempts, now };
+    if !state.codes.matches(&input.mobile, &input.sms_code, &stored.code_hash) {
         // The try that uses up the last attempt already says the code is burnt.
-        return match state
-            .store
-            .record_failed_attempt(&input.mobile, claim)
-            .await?
-        {
+        return match state.store.record_failed_attempt(&input.mobile, claim).await? {
             Some(attempts) if attempts >= max_attempts => Err(ApiError::SmsCodeAttemptsExceeded),
             _ => Err(ApiError::InvalidSmsCode),
         };
@@ -57,15 +42,11 @@ pub async fn register(state: &State, input: Registration) -> Result<Session, Api
         password_hash: state.passwords.hash(&input.password).await?,
         created_at: now,
     };
-    state
-        .store
-        .create_user(&user, claim)
-        .await
-        .map_err(|e| match e {
-            CreateUserError::Registered => ApiError::MobileRegistered,
-            CreateUserError::CodeGone => ApiError::InvalidSmsCode,
-            CreateUserError::Store(e) => ApiError::ServiceUnavailable(e),
-        })?;
+    state.store.create_user(&user, claim).await.map_err(|e| match e {
+        CreateUserError::Registered => ApiError::MobileRegistered,
+        CreateUserError::CodeGone => ApiError::InvalidSmsCode,
+        CreateUserError::Store(e) => ApiError::ServiceUnavailable(e),
+    })?;
     tracing::info!(mobile = %user.mobile.masked(), user_id = %user.id.0, "user registered");
     Session::issue(state, &user)
 }

@@ -37,26 +37,18 @@ pub async fn send_sms(state: &State, mobile: &Mobile) -> Result<SmsSent, ApiErro
         code_expires_at: now + policy.ttl_seconds,
         resend_at: now + policy.resend_interval_seconds,
     };
-    state
-        .store
-        .begin_sms(mobile, &pending, now)
-        .await
-        .map_err(|e| match e {
-            BeginSmsError::Registered => ApiError::MobileRegistered,
-            BeginSmsError::TooFrequent { resend_at } => ApiError::SmsTooFrequent {
-                retry_after: (resend_at - now).max(1) as u64,
-            },
-            BeginSmsError::Store(e) => ApiError::ServiceUnavailable(e),
-        })?;
+    state.store.begin_sms(mobile, &pending, now).await.map_err(|e| match e {
+        BeginSmsError::Registered => ApiError::MobileRegistered,
+        BeginSmsError::TooFrequent { resend_at } => {
+            ApiError::SmsTooFrequent { retry_after: (resend_at - now).max(1) as u64 }
+        }
+        BeginSmsError::Store(e) => ApiError::ServiceUnavailable(e),
+    })?;
 
-    let sent = tokio::time::timeout(
-        state.settings.sms_timeout,
-        state.sms.send_code(mobile, &code, policy.ttl_minutes()),
-    )
-    .await
-    .unwrap_or(Err(crate::sms::SmsError::Timeout(
-        state.settings.sms_timeout,
-    )));
+    let sent =
+        tokio::time::timeout(state.settings.sms_timeout, state.sms.send_code(mobile, &code, policy.ttl_minutes()))
+            .await
+            .unwrap_or(Err(crate::sms::SmsError::Timeout(state.settings.sms_timeout)));
     if let Err(failure) = sent {
         if let Err(e) = state.store.release_sms(mobile, &pending.send_id).await {
             // The code stays unusable to anyone who did not receive it; only

@@ -42,12 +42,7 @@ pub fn china_timestamp(unix_seconds: i64) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}{month:02}{day:02}{:02}{:02}{:02}",
-        secs / 3600,
-        secs % 3600 / 60,
-        secs % 60
-    )
+    format!("{year:04}{month:02}{day:02}{:02}{:02}{:02}", secs / 3600, secs % 3600 / 60, secs % 60)
 }
 
 /// The `sig` query parameter.
@@ -57,30 +52,15 @@ pub fn signature(account_sid: &str, auth_token: &str, timestamp: &str) -> String
 }
 
 impl CloopenSender {
-    pub fn new(
-        settings: CloopenSettings,
-        timeout: std::time::Duration,
-    ) -> Result<Self, reqwest::Error> {
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout)
-            .build()?;
-        Ok(Self {
-            http,
-            settings,
-            timeout,
-        })
+    pub fn new(settings: CloopenSettings, timeout: std::time::Duration) -> Result<Self, reqwest::Error> {
+        let http = reqwest::Client::builder().timeout(timeout).connect_timeout(timeout).build()?;
+        Ok(Self { http, settings, timeout })
     }
 }
 
 #[async_trait::async_trait]
 impl SmsSender for CloopenSender {
-    async fn send_code(
-        &self,
-        mobile: &Mobile,
-        code: &SmsCode,
-        ttl_minutes: i64,
-    ) -> Result<(), SmsError> {
+    async fn send_code(&self, mobile: &Mobile, code: &SmsCode, ttl_minutes: i64) -> Result<(), SmsError> {
         let s = &self.settings;
         let timestamp = china_timestamp(SystemClock.now());
         let url = format!(
@@ -102,33 +82,20 @@ impl SmsSender for CloopenSender {
             .header("Content-Type", "application/json;charset=utf-8")
             .header(
                 "Authorization",
-                base64::engine::general_purpose::STANDARD
-                    .encode(format!("{}:{timestamp}", s.account_sid)),
+                base64::engine::general_purpose::STANDARD.encode(format!("{}:{timestamp}", s.account_sid)),
             )
             .body(body.to_string())
             .send()
             .await
-            .map_err(|e| {
-                if e.is_timeout() {
-                    SmsError::Timeout(self.timeout)
-                } else {
-                    transport(e)
-                }
-            })?;
+            .map_err(|e| if e.is_timeout() { SmsError::Timeout(self.timeout) } else { transport(e) })?;
         let status = response.status();
         let bytes = response.bytes().await.map_err(transport)?;
-        let reply: CloopenReply = serde_json::from_slice(&bytes).map_err(|_| {
-            SmsError::Transport(format!(
-                "HTTP {status} with a body that is not Cloopen's JSON"
-            ))
-        })?;
+        let reply: CloopenReply = serde_json::from_slice(&bytes)
+            .map_err(|_| SmsError::Transport(format!("HTTP {status} with a body that is not Cloopen's JSON")))?;
         if reply.status_code == "000000" {
             Ok(())
         } else {
-            Err(SmsError::Rejected {
-                code: reply.status_code,
-                message: reply.status_msg,
-            })
+            Err(SmsError::Rejected { code: reply.status_code, message: reply.status_msg })
         }
     }
 }

@@ -21,27 +21,17 @@ impl LogSender {
         let Some(path) = &self.outbox else {
             return Ok(());
         };
-        let mut file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)?;
+        let mut file = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
         writeln!(file, "{line}")
     }
 }
 
 #[async_trait::async_trait]
 impl SmsSender for LogSender {
-    async fn send_code(
-        &self,
-        mobile: &Mobile,
-        code: &SmsCode,
-        ttl_minutes: i64,
-    ) -> Result<(), SmsError> {
+    async fn send_code(&self, mobile: &Mobile, code: &SmsCode, ttl_minutes: i64) -> Result<(), SmsError> {
         let text = message_text(code, ttl_minutes);
         tracing::info!(target: "sms_log_backend", mobile = mobile.as_str(), code = code.expose(), "SMS not sent (log backend): {text}");
-        let line =
-            serde_json::json!({ "mobile": mobile.as_str(), "code": code.expose(), "text": text });
-        self.append_to_outbox(&line)
-            .map_err(|e| SmsError::Transport(format!("outbox: {e}")))
+        let line = serde_json::json!({ "mobile": mobile.as_str(), "code": code.expose(), "text": text });
+        self.append_to_outbox(&line).map_err(|e| SmsError::Transport(format!("outbox: {e}")))
     }
 }

@@ -24,20 +24,11 @@ pub enum SmsError {
 #[async_trait::async_trait]
 pub trait SmsSender: Send + Sync {
     /// Texts `code`, valid for `ttl_minutes`, to `mobile`.
-    async fn send_code(
-        &self,
-        mobile: &Mobile,
-        code: &SmsCode,
-        ttl_minutes: i64,
-    ) -> Result<(), SmsError>;
+    async fn send_code(&self, mobile: &Mobile, code: &SmsCode, ttl_minutes: i64) -> Result<(), SmsError>;
 }
 
 /// The text for backends that send free text (SNS, log); Cloopen fills its
 /// own approved template with the same two values.
 pub fn message_text(code: &SmsCode, ttl_minutes: i64) -> String {
-    format!(
-        "您的验证码是{}，{}分钟内有效，请勿泄露给他人。",
-        code.expose(),
-        ttl_minutes
-    )
+    format!("您的验证码是{}，{}分钟内有效，请勿泄露给他人。", code.expose(), ttl_minutes)
 }

@@ -18,12 +18,7 @@ impl SnsSender {
 
 #[async_trait::async_trait]
 impl SmsSender for SnsSender {
-    async fn send_code(
-        &self,
-        mobile: &Mobile,
-        code: &SmsCode,
-        ttl_minutes: i64,
-    ) -> Result<(), SmsError> {
+    async fn send_code(&self, mobile: &Mobile, code: &SmsCode, ttl_minutes: i64) -> Result<(), SmsError> {
         // Transactional: delivered at higher priority, and not dropped by
         // the promotional-SMS opt-outs.
         let sms_type = MessageAttributeValue::builder()
@@ -41,9 +36,7 @@ impl SmsSender for SnsSender {
             .map(drop)
             .map_err(|e| match e.as_service_error() {
                 Some(service) => SmsError::Rejected {
-                    code: aws_sdk_sns::error::ProvideErrorMetadata::code(service)
-                        .unwrap_or("unknown")
-                        .to_owned(),
+                    code: aws_sdk_sns::error::ProvideErrorMetadata::code(service).unwrap_or("unknown").to_owned(),
                     message: DisplayErrorContext(&e).to_string(),
                 },
                 None => SmsError::Transport(DisplayErrorContext(&e).to_string()),

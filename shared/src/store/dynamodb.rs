@@ -14,14 +14,12 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, ConditionCheck, Delete, KeySchemaElement,
-    KeyType, Put, ReturnValue, ScalarAttributeType, TimeToLiveSpecification, TransactWriteItem,
+    AttributeDefinition, AttributeValue, BillingMode, ConditionCheck, Delete, KeySchemaElement, KeyType, Put,
+    ReturnValue, ScalarAttributeType, TimeToLiveSpecification, TransactWriteItem,
 };
 use aws_sdk_dynamodb::Client;
 
-use super::{
-    BeginSmsError, CodeClaim, CreateUserError, PendingCode, Store, StoreError, StoredCode,
-};
+use super::{BeginSmsError, CodeClaim, CreateUserError, PendingCode, Store, StoreError, StoredCode};
 use crate::domain::{Mobile, User, UserId};
 
 type Item = HashMap<String, AttributeValue>;
@@ -65,20 +63,16 @@ fn build_err(e: aws_sdk_dynamodb::error::BuildError) -> StoreError {
 fn get_s(item: &Item, name: &str) -> Result<String, StoreError> {
     match item.get(name) {
         Some(AttributeValue::S(v)) => Ok(v.clone()),
-        _ => Err(StoreError::new(format!(
-            "item attribute {name} is missing or not a string"
-        ))),
+        _ => Err(StoreError::new(format!("item attribute {name} is missing or not a string"))),
     }
 }
 
 fn get_n<T: std::str::FromStr>(item: &Item, name: &str) -> Result<T, StoreError> {
     match item.get(name) {
-        Some(AttributeValue::N(v)) => v
-            .parse()
-            .map_err(|_| StoreError::new(format!("item attribute {name} is not a valid number"))),
-        _ => Err(StoreError::new(format!(
-            "item attribute {name} is missing or not a number"
-        ))),
+        Some(AttributeValue::N(v)) => {
+            v.parse().map_err(|_| StoreError::new(format!("item attribute {name} is not a valid number")))
+        }
+        _ => Err(StoreError::new(format!("item attribute {name} is missing or not a number"))),
     }
 }
 
@@ -86,10 +80,7 @@ fn get_n<T: std::str::FromStr>(item: &Item, name: &str) -> Result<T, StoreError>
 fn cancellation_codes(e: &TransactWriteItemsError) -> Option<Vec<Option<String>>> {
     match e {
         TransactWriteItemsError::TransactionCanceledException(c) => Some(
-            c.cancellation_reasons()
-                .iter()
-                .map(|r| r.code().filter(|c| *c != "None").map(str::to_owned))
-                .collect(),
+            c.cancellation_reasons().iter().map(|r| r.code().filter(|c| *c != "None").map(str::to_owned)).collect(),
         ),
         _ => None,
     }
@@ -115,10 +106,7 @@ enum Outcome<E> {
 
 impl DynamoStore {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self {
-            client,
-            table: table.into(),
-        }
+        Self { client, table: table.into() }
     }
 
     /// A client from the standard AWS configuration (environment, profile, role).
@@ -131,17 +119,9 @@ impl DynamoStore {
     /// moto or DynamoDB Local. Deployed Lambdas never call this (the table
     /// comes from template.yaml).
     pub async fn ensure_table(&self) -> Result<(), StoreError> {
-        match self
-            .client
-            .describe_table()
-            .table_name(&self.table)
-            .send()
-            .await
-        {
+        match self.client.describe_table().table_name(&self.table).send().await {
             Ok(_) => return Ok(()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_resource_not_found_exception()) => {}
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_not_found_exception()) => {}
             Err(e) => return Err(store_err(e)),
         }
         let created = self
@@ -156,11 +136,7 @@ impl DynamoStore {
                     .map_err(build_err)?,
             )
             .key_schema(
-                KeySchemaElement::builder()
-                    .attribute_name("pk")
-                    .key_type(KeyType::Hash)
-                    .build()
-                    .map_err(build_err)?,
+                KeySchemaElement::builder().attribute_name("pk").key_type(KeyType::Hash).build().map_err(build_err)?,
             )
             .billing_mode(BillingMode::PayPerRequest)
             .send()
@@ -168,12 +144,7 @@ impl DynamoStore {
         match created {
             Ok(_) => {}
             // Another process created it first: that is the goal reached.
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_resource_in_use_exception()) =>
-            {
-                return Ok(())
-            }
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_in_use_exception()) => return Ok(()),
             Err(e) => return Err(store_err(e)),
         }
         self.client
@@ -213,12 +184,7 @@ impl DynamoStore {
         judge: impl Fn(&[Option<String>]) -> Outcome<E>,
     ) -> Result<(), E> {
         for attempt in 1..=TRANSACTION_TRIES {
-            let result = self
-                .client
-                .transact_write_items()
-                .set_transact_items(Some(items.clone()))
-                .send()
-                .await;
+            let result = self.client.transact_write_items().set_transact_items(Some(items.clone())).send().await;
             let err = match result {
                 Ok(_) => return Ok(()),
                 Err(err) => err,
@@ -253,8 +219,7 @@ fn user_from_item(item: &Item) -> Result<User, StoreError> {
     let username = get_s(item, "username")?;
     Ok(User {
         id: UserId(get_s(item, "id")?),
-        mobile: Mobile::parse(&username)
-            .map_err(|_| StoreError::new("stored username is not a mobile"))?,
+        mobile: Mobile::parse(&username).map_err(|_| StoreError::new("stored username is not a mobile"))?,
         password_hash: get_s(item, "password_hash")?,
         created_at: get_n(item, "created_at")?,
     })
@@ -267,19 +232,10 @@ fn is_condition_failed<E: ProvideErrorMetadata>(e: &SdkError<E, impl std::fmt::D
 #[async_trait::async_trait]
 impl Store for DynamoStore {
     async fn find_user(&self, mobile: &Mobile) -> Result<Option<User>, StoreError> {
-        self.get(user_key(mobile))
-            .await?
-            .as_ref()
-            .map(user_from_item)
-            .transpose()
+        self.get(user_key(mobile)).await?.as_ref().map(user_from_item).transpose()
     }
 
-    async fn begin_sms(
-        &self,
-        mobile: &Mobile,
-        pending: &PendingCode,
-        now: i64,
-    ) -> Result<(), BeginSmsError> {
+    async fn begin_sms(&self, mobile: &Mobile, pending: &PendingCode, now: i64) -> Result<(), BeginSmsError> {
         let not_registered = ConditionCheck::builder()
             .table_name(&self.table)
             .key("pk", user_key(mobile))
@@ -304,17 +260,13 @@ impl Store for DynamoStore {
             .build()
             .map_err(build_err)?;
         let items = vec![
-            TransactWriteItem::builder()
-                .condition_check(not_registered)
-                .build(),
+            TransactWriteItem::builder().condition_check(not_registered).build(),
             TransactWriteItem::builder().put(put_code).build(),
         ];
         let result = self
             .transact(items, |codes| match codes {
                 [Some(c), _] if c == CONDITION_FAILED => Outcome::Failed(BeginSmsError::Registered),
-                [_, Some(c)] if c == CONDITION_FAILED => {
-                    Outcome::Failed(BeginSmsError::TooFrequent { resend_at: 0 })
-                }
+                [_, Some(c)] if c == CONDITION_FAILED => Outcome::Failed(BeginSmsError::TooFrequent { resend_at: 0 }),
                 _ => Outcome::Retry,
             })
             .await;
@@ -358,11 +310,7 @@ impl Store for DynamoStore {
         Ok((code.code_expires_at > now).then_some(code))
     }
 
-    async fn record_failed_attempt(
-        &self,
-        mobile: &Mobile,
-        claim: CodeClaim<'_>,
-    ) -> Result<Option<u32>, StoreError> {
+    async fn record_failed_attempt(&self, mobile: &Mobile, claim: CodeClaim<'_>) -> Result<Option<u32>, StoreError> {
         let result = self
             .client
             .update_item()
@@ -376,10 +324,7 @@ impl Store for DynamoStore {
             .send()
             .await;
         match result {
-            Ok(out) => Ok(Some(get_n(
-                out.attributes().unwrap_or(&HashMap::new()),
-                "attempts",
-            )?)),
+            Ok(out) => Ok(Some(get_n(out.attributes().unwrap_or(&HashMap::new()), "attempts")?)),
             Err(e) if is_condition_failed(&e) => Ok(None),
             Err(e) => Err(store_err(e)),
         }

@@ -5,9 +5,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use super::{
-    BeginSmsError, CodeClaim, CreateUserError, PendingCode, Store, StoreError, StoredCode,
-};
+use super::{BeginSmsError, CodeClaim, CreateUserError, PendingCode, Store, StoreError, StoredCode};
 use crate::domain::{Mobile, User};
 
 #[derive(Default)]
@@ -24,11 +22,9 @@ struct Data {
 impl Data {
     /// The code a claim names, if it is still usable.
     fn claimed(&self, mobile: &Mobile, claim: CodeClaim<'_>) -> Option<&StoredCode> {
-        self.codes.get(mobile).filter(|c| {
-            c.send_id == claim.send_id
-                && c.code_expires_at > claim.now
-                && c.attempts < claim.max_attempts
-        })
+        self.codes
+            .get(mobile)
+            .filter(|c| c.send_id == claim.send_id && c.code_expires_at > claim.now && c.attempts < claim.max_attempts)
     }
 }
 
@@ -36,9 +32,7 @@ impl MemoryStore {
     fn lock(&self) -> std::sync::MutexGuard<'_, Data> {
         // A panic while holding the lock cannot leave a half-written entry
         // (each method does one insert or remove), so a poisoned lock is safe to reuse.
-        self.data
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.data.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -48,20 +42,13 @@ impl Store for MemoryStore {
         Ok(self.lock().users.get(mobile).cloned())
     }
 
-    async fn begin_sms(
-        &self,
-        mobile: &Mobile,
-        pending: &PendingCode,
-        now: i64,
-    ) -> Result<(), BeginSmsError> {
+    async fn begin_sms(&self, mobile: &Mobile, pending: &PendingCode, now: i64) -> Result<(), BeginSmsError> {
         let mut data = self.lock();
         if data.users.contains_key(mobile) {
             return Err(BeginSmsError::Registered);
         }
         if let Some(last) = data.codes.get(mobile).filter(|c| c.resend_at > now) {
-            return Err(BeginSmsError::TooFrequent {
-                resend_at: last.resend_at,
-            });
+            return Err(BeginSmsError::TooFrequent { resend_at: last.resend_at });
         }
         // Expired codes are dropped when a new one comes: the map holds at
         // most one code per mobile that asked, and only for the local run.
@@ -87,19 +74,10 @@ impl Store for MemoryStore {
     }
 
     async fn find_code(&self, mobile: &Mobile, now: i64) -> Result<Option<StoredCode>, StoreError> {
-        Ok(self
-            .lock()
-            .codes
-            .get(mobile)
-            .filter(|c| c.code_expires_at > now)
-            .cloned())
+        Ok(self.lock().codes.get(mobile).filter(|c| c.code_expires_at > now).cloned())
     }
 
-    async fn record_failed_attempt(
-        &self,
-        mobile: &Mobile,
-        claim: CodeClaim<'_>,
-    ) -> Result<Option<u32>, StoreError> {
+    async fn record_failed_attempt(&self, mobile: &Mobile, claim: CodeClaim<'_>) -> Result<Option<u32>, StoreError> {
         let mut data = self.lock();
         if data.claimed(mobile, claim).is_none() {
             return Ok(None);

@@ -91,12 +91,7 @@ pub trait Store: Send + Sync {
     /// resend interval has not passed: one atomic step, so of many
     /// concurrent sends exactly one proceeds to text a code. Replaces any
     /// older code (and its attempt count).
-    async fn begin_sms(
-        &self,
-        mobile: &Mobile,
-        pending: &PendingCode,
-        now: i64,
-    ) -> Result<(), BeginSmsError>;
+    async fn begin_sms(&self, mobile: &Mobile, pending: &PendingCode, now: i64) -> Result<(), BeginSmsError>;
 
     /// Undoes `begin_sms` after the provider failed: the interval is freed
     /// and the unsent code unusable. Only the code of this `send_id` goes.
@@ -107,11 +102,7 @@ pub trait Store: Send + Sync {
 
     /// Counts a wrong guess against the claimed code; returns the attempts
     /// made so far, or `None` when that code is no longer live.
-    async fn record_failed_attempt(
-        &self,
-        mobile: &Mobile,
-        claim: CodeClaim<'_>,
-    ) -> Result<Option<u32>, StoreError>;
+    async fn record_failed_attempt(&self, mobile: &Mobile, claim: CodeClaim<'_>) -> Result<Option<u32>, StoreError>;
 
     /// Consumes the claimed code and creates the user, both or neither.
     async fn create_user(&self, user: &User, claim: CodeClaim<'_>) -> Result<(), CreateUserError>;
