@@ -123,14 +123,11 @@ fn preflight(allowed: bool) -> Response {
 }
 
 fn client_ip(config: &LocalConfig, peer: SocketAddr, headers: &HeaderMap) -> IpAddr {
+    // Only the last entry was written by our own proxy; earlier ones are the
+    // client's word. An unparseable last entry falls back to the socket.
     let forwarded = || {
-        headers
-            .get_all("x-forwarded-for")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .filter_map(|entry| entry.trim().parse::<IpAddr>().ok())
-            .last()
+        let last = headers.get_all("x-forwarded-for").iter().next_back()?.to_str().ok()?.rsplit(',').next()?;
+        last.trim().parse::<IpAddr>().ok()
     };
     config.trust_x_forwarded_for.then(forwarded).flatten().unwrap_or(peer.ip())
 }
@@ -210,6 +207,8 @@ mod tests {
         assert_eq!(client_ip(&config(false), peer, &headers), peer.ip());
         assert_eq!(client_ip(&config(true), peer, &headers), "203.0.113.9".parse::<IpAddr>().unwrap());
         assert_eq!(client_ip(&config(true), peer, &HeaderMap::new()), peer.ip());
+        headers.insert("x-forwarded-for", HeaderValue::from_static("1.2.3.4, garbage"));
+        assert_eq!(client_ip(&config(true), peer, &headers), peer.ip(), "never an entry the client wrote");
     }
 
     #[test]

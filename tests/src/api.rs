@@ -81,6 +81,11 @@ impl TestApi {
     /// Registers `mobile` with `password` and returns the 201 body.
     pub async fn register(&self, mobile: &str, password: &str) -> serde_json::Value {
         let code = self.send_code(mobile).await;
+        self.register_with_code(mobile, password, &code).await
+    }
+
+    /// Registers with a code already sent; returns the 201 body.
+    pub async fn register_with_code(&self, mobile: &str, password: &str, code: &str) -> serde_json::Value {
         let reply = self
             .post("/user/register", serde_json::json!({ "mobile": mobile, "password": password, "sms_code": code }))
             .await;
