@@ -84,6 +84,8 @@ pub enum StoreKind {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SmsBackendKind {
+    /// For functions that never text (check-mobile, register, login).
+    None,
     Log,
     Cloopen,
     Sns,
@@ -163,8 +165,13 @@ impl Settings {
         let table_name = env.string("TABLE_NAME", "signup");
         let sms_backend = env.choice(
             "SMS_BACKEND",
-            if local { SmsBackendKind::Log } else { SmsBackendKind::Cloopen },
-            &[("log", SmsBackendKind::Log), ("cloopen", SmsBackendKind::Cloopen), ("sns", SmsBackendKind::Sns)],
+            if local { SmsBackendKind::Log } else { SmsBackendKind::None },
+            &[
+                ("none", SmsBackendKind::None),
+                ("log", SmsBackendKind::Log),
+                ("cloopen", SmsBackendKind::Cloopen),
+                ("sns", SmsBackendKind::Sns),
+            ],
         )?;
         if !local && sms_backend == SmsBackendKind::Log {
             return Err(ConfigError {
@@ -268,6 +275,12 @@ mod tests {
     }
 
     #[test]
+    fn lambda_mode_needs_no_sms_backend_unless_told() {
+        let s = settings(Mode::Lambda, &[("JWT_SECRET", SECRET)]).unwrap();
+        assert_eq!((s.store, s.sms_backend), (StoreKind::DynamoDb, SmsBackendKind::None));
+    }
+
+    #[test]
     fn lambda_mode_refuses_the_log_backend() {
         let err = settings(Mode::Lambda, &[("JWT_SECRET", SECRET), ("SMS_BACKEND", "log")]).err().unwrap();
         assert_eq!(err.var, "SMS_BACKEND");
@@ -275,7 +288,8 @@ mod tests {
 
     #[test]
     fn cloopen_backend_names_the_first_missing_credential() {
-        let err = settings(Mode::Lambda, &[("JWT_SECRET", SECRET), ("CLOOPEN_ACCOUNT_SID", "sid")]).err().unwrap();
+        let vars = [("JWT_SECRET", SECRET), ("SMS_BACKEND", "cloopen"), ("CLOOPEN_ACCOUNT_SID", "sid")];
+        let err = settings(Mode::Lambda, &vars).err().unwrap();
         assert_eq!(err.var, "CLOOPEN_AUTH_TOKEN");
         assert!(err.to_string().starts_with("CLOOPEN_AUTH_TOKEN: must be set"));
     }

@@ -2,14 +2,30 @@
 
 use std::convert::Infallible;
 
-use crate::config::Mode;
+use crate::config::{ConfigError, Mode, Settings, SmsBackendKind};
 use crate::http::{self, Endpoint, Response, Scope};
 use crate::state::{StartupError, State};
 
-/// Logging and the state, once per cold start.
-pub async fn cold_start() -> Result<State, StartupError> {
+/// Logging and the state of the function serving `endpoint`, once per cold start.
+pub async fn cold_start(endpoint: Endpoint) -> Result<State, StartupError> {
     crate::telemetry::init(Mode::Lambda);
-    State::from_env(Mode::Lambda).await.inspect_err(|e| tracing::error!(error = %e, "cold start failed"))
+    let settings = Settings::from_env(Mode::Lambda).and_then(|s| check_function_settings(endpoint, s));
+    let state = match settings {
+        Ok(settings) => State::from_settings(settings).await,
+        Err(e) => Err(e.into()),
+    };
+    state.inspect_err(|e| tracing::error!(error = %e, "cold start failed"))
+}
+
+/// What one function needs beyond the shared settings.
+fn check_function_settings(endpoint: Endpoint, settings: Settings) -> Result<Settings, ConfigError> {
+    if endpoint == Endpoint::SendSms && settings.sms_backend == SmsBackendKind::None {
+        return Err(ConfigError {
+            var: "SMS_BACKEND",
+            reason: "must be cloopen or sns for the send-sms function".into(),
+        });
+    }
+    Ok(settings)
 }
 
 /// Serves one API Gateway request for the function that owns `endpoint`.

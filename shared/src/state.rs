@@ -5,7 +5,7 @@ use std::sync::Arc;
 use crate::auth::{CodeHasher, PasswordHasher, TokenIssuer};
 use crate::clock::{Clock, SystemClock};
 use crate::config::{ConfigError, Mode, Settings, SmsBackendKind, StoreKind};
-use crate::sms::{CloopenSender, LogSender, SmsSender, SnsSender};
+use crate::sms::{CloopenSender, LogSender, NoSms, SmsSender, SnsSender};
 use crate::store::{DynamoStore, MemoryStore, Store};
 
 pub struct State {
@@ -51,7 +51,8 @@ impl State {
                 CloopenSender::new(cloopen.clone(), settings.sms_timeout)
                     .map_err(|e| StartupError::SmsClient(e.to_string()))?,
             ),
-            _ => Arc::new(LogSender::new(settings.sms_outbox.clone())),
+            (_, SmsBackendKind::Log, _) => Arc::new(LogSender::new(settings.sms_outbox.clone())),
+            _ => Arc::new(NoSms),
         };
         Ok(Self::with_parts(settings, store, sms))
     }

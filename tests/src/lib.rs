@@ -8,6 +8,7 @@
 
 pub mod api;
 pub mod cloopen;
+pub mod events;
 pub mod moto;
 pub mod sms;
 

@@ -83,10 +83,15 @@ impl Moto {
 
     /// A fresh table (with TTL) per call, so tests sharing the server never see each other's items.
     pub async fn fresh_store(&self) -> DynamoStore {
+        self.fresh_table().await.1
+    }
+
+    /// A fresh table's name, and a store on it.
+    pub async fn fresh_table(&self) -> (String, DynamoStore) {
         let table = format!("signup-test-{}-{}", std::process::id(), TABLES.fetch_add(1, Ordering::SeqCst));
-        let store = DynamoStore::new(self.dynamodb(), table);
+        let store = DynamoStore::new(self.dynamodb(), table.clone());
         store.ensure_table().await.expect("moto creates the table");
-        store
+        (table, store)
     }
 
     /// Every SMS moto recorded as sent through SNS: (phone number, message).

@@ -5,6 +5,6 @@ use signup::http::Endpoint;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    let state = signup::lambda::cold_start().await?;
+    let state = signup::lambda::cold_start(Endpoint::CheckMobile).await?;
     run(service_fn(|req| signup::lambda::handle(&state, Endpoint::CheckMobile, req))).await
 }
