@@ -1,11 +1,14 @@
 // Showing API errors next to the field they concern.
 
-/** Shows `message` under the field `name` (or in the form's general slot). */
-export function showError(form, name, message) {
+/**
+ * Shows `message` under the field `name` (or in the form's general slot),
+ * and marks the field invalid unless the fault is not the input's.
+ */
+export function showError(form, name, message, { invalid = true } = {}) {
   const slot = form.querySelector(`[data-error-for="${name}"]`) || form.querySelector('[data-error-for="form"]');
   slot.textContent = message;
   const input = form.elements[name];
-  if (input) input.setAttribute("aria-invalid", "true");
+  if (input && invalid) input.setAttribute("aria-invalid", "true");
 }
 
 export function clearError(form, name) {

@@ -55,11 +55,15 @@ sendButton.addEventListener("click", async () => {
     startCountdown(reply.body.resend_after);
     status.textContent = "验证码已发送，请注意查收";
   } else if (reply.status === 429) {
+    // Too soon, not a wrong input: say so by the code field without marking it.
     startCountdown(reply.body.retry_after);
-    showApiError(form, { ...reply.body, field: "sms_code" });
+    showError(form, "sms_code", reply.body.message, { invalid: false });
+  } else if (reply.body.field === "mobile") {
+    sendButton.disabled = false;
+    showApiError(form, reply.body);
   } else {
     sendButton.disabled = false;
-    showApiError(form, reply.body.field === "mobile" ? reply.body : { ...reply.body, field: "sms_code" });
+    showError(form, "sms_code", reply.body.message || "短信发送失败，请稍后重试", { invalid: false });
   }
 });
 

@@ -1,0 +1,125 @@
+// Browser-test harness: the real local API binary on a free port with a
+// file outbox for SMS codes, and Debian's Chromium driven by playwright-core.
+// Nothing is downloaded; a missing piece fails the run with how to get it.
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+export const SCREENSHOTS = process.env.SCREENSHOT_DIR || path.join(ROOT, ".artifacts/screenshots");
+const CHROMIUM = "/usr/bin/chromium";
+const LOCAL_API = path.join(ROOT, "target/debug/local-api");
+
+/** Starts target/debug/local-api; resolves once it prints its address. */
+export async function startApi(env = {}) {
+  if (!existsSync(LOCAL_API)) {
+    throw new Error(`${LOCAL_API} is missing: run 'cargo build -p local-api' (scripts/test does)`);
+  }
+  const outbox = path.join(mkdtempSync(path.join(tmpdir(), "signup-outbox-")), "sms.jsonl");
+  const child = spawn(LOCAL_API, [], {
+    env: {
+      ...process.env,
+      LOCAL_API_ADDR: "127.0.0.1:0",
+      SMS_BACKEND: "log",
+      SMS_OUTBOX_FILE: outbox,
+      STORE: "memory",
+      RUST_LOG: "info",
+      ...env,
+    },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let log = "";
+  const base = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`local-api did not start:\n${log}`)), 20_000);
+    child.stderr.on("data", (chunk) => {
+      log += chunk;
+      const found = log.match(/local API on (http:\/\/127\.0\.0\.1:\d+)/);
+      if (found) {
+        clearTimeout(timer);
+        resolve(found[1]);
+      }
+    });
+    child.on("exit", (code) => reject(new Error(`local-api exited with ${code}:\n${log}`)));
+  });
+  return {
+    base,
+    outbox,
+    log: () => log,
+    stop: () => child.kill("SIGTERM"),
+  };
+}
+
+/** The last code the log backend "texted" to `mobile`, waiting for it to appear. */
+export async function codeFor(api, mobile, { after = 0 } = {}) {
+  for (let i = 0; i < 100; i++) {
+    const lines = existsSync(api.outbox) ? readFileSync(api.outbox, "utf8").trim().split("\n").filter(Boolean) : [];
+    const mine = lines.map((l) => JSON.parse(l)).filter((m) => m.mobile === mobile);
+    if (mine.length > after) return mine.at(-1).code;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`no code was texted to ${mobile}`);
+}
+
+/** Registers `mobile` through the API itself, as set-up for a test. */
+export async function registerViaApi(api, mobile, password) {
+  const post = (route, body) =>
+    fetch(api.base + route, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  const sent = await post("/user/sms", { mobile });
+  if (!sent.ok) throw new Error(`send failed: ${sent.status} ${await sent.text()}`);
+  const code = await codeFor(api, mobile);
+  const registered = await post("/user/register", { mobile, password, sms_code: code });
+  if (registered.status !== 201) throw new Error(`register failed: ${registered.status} ${await registered.text()}`);
+}
+
+export async function launchBrowser() {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`${CHROMIUM} is missing: apt-get install chromium (scripts/setup does)`);
+  }
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+      "--disable-quic",
+    ],
+  });
+}
+
+/**
+ * A fresh page (own storage) that records console errors, page errors and
+ * dialogs, so a test can assert there were none.
+ */
+export async function openPage(browser, viewport = { width: 1280, height: 800 }) {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  const problems = [];
+  page.on("console", (m) => {
+    // Chromium logs every 4xx fetch as an error; a 4xx from an API route is
+    // the API's documented answer, not a fault of the page. A failed page
+    // asset (CSS, JS) or any script error still counts.
+    const apiAnswer = /status of 4\d\d/.test(m.text()) && new URL(m.location().url || "http://x/").pathname.startsWith("/user/");
+    if (m.type() === "error" && !apiAnswer) problems.push(`console: ${m.text()} (${m.location().url})`);
+  });
+  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+  page.on("dialog", async (d) => {
+    problems.push(`dialog: ${d.message()}`);
+    await d.dismiss();
+  });
+  return { page, context, problems };
+}
+
+export async function screenshot(page, name) {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  const file = path.join(SCREENSHOTS, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  return file;
+}
