@@ -6,15 +6,29 @@ use crate::config::{ConfigError, Mode, Settings, SmsBackendKind};
 use crate::http::{self, Endpoint, Response, Scope};
 use crate::state::{StartupError, State};
 
-/// Logging and the state of the function serving `endpoint`, once per cold start.
-pub async fn cold_start(endpoint: Endpoint) -> Result<State, StartupError> {
-    crate::telemetry::init(Mode::Lambda);
-    let settings = Settings::from_env(Mode::Lambda).and_then(|s| check_function_settings(endpoint, s));
-    let state = match settings {
-        Ok(settings) => State::from_settings(settings).await,
-        Err(e) => Err(e.into()),
-    };
-    state.inspect_err(|e| tracing::error!(error = %e, "cold start failed"))
+/// One Lambda function: the state built at cold start and the endpoint it serves.
+pub struct Function {
+    state: State,
+    endpoint: Endpoint,
+}
+
+impl Function {
+    /// Logging and the state, once per cold start.
+    pub async fn cold_start(endpoint: Endpoint) -> Result<Self, StartupError> {
+        crate::telemetry::init(Mode::Lambda);
+        let settings = Settings::from_env(Mode::Lambda).and_then(|s| check_function_settings(endpoint, s));
+        let state = match settings {
+            Ok(settings) => State::from_settings(settings).await,
+            Err(e) => Err(e.into()),
+        };
+        let state = state.inspect_err(|e| tracing::error!(error = %e, "cold start failed"))?;
+        Ok(Self { state, endpoint })
+    }
+
+    /// Serves one API Gateway request.
+    pub async fn handle(&self, req: lambda_http::Request) -> Result<Response, Infallible> {
+        handle(&self.state, self.endpoint, req).await
+    }
 }
 
 /// What one function needs beyond the shared settings.

@@ -2,9 +2,10 @@
 
 use lambda_http::{run, service_fn, Error};
 use signup::http::Endpoint;
+use signup::lambda::Function;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    let state = signup::lambda::cold_start(Endpoint::SendSms).await?;
-    run(service_fn(|req| signup::lambda::handle(&state, Endpoint::SendSms, req))).await
+    let function = Function::cold_start(Endpoint::SendSms).await?;
+    run(service_fn(|req| function.handle(req))).await
 }

@@ -183,7 +183,8 @@ impl DynamoStore {
         items: Vec<TransactWriteItem>,
         judge: impl Fn(&[Option<String>]) -> Outcome<E>,
     ) -> Result<(), E> {
-        for attempt in 1..=TRANSACTION_TRIES {
+        let mut tries = 1;
+        loop {
             let result = self.client.transact_write_items().set_transact_items(Some(items.clone())).send().await;
             let err = match result {
                 Ok(_) => return Ok(()),
@@ -195,13 +196,13 @@ impl DynamoStore {
             };
             match codes.map(|codes| judge(&codes)) {
                 Some(Outcome::Failed(e)) => return Err(e),
-                Some(Outcome::Retry) if attempt < TRANSACTION_TRIES => {
-                    tokio::time::sleep(std::time::Duration::from_millis(10 * attempt as u64)).await;
+                Some(Outcome::Retry) if tries < TRANSACTION_TRIES => {
+                    tokio::time::sleep(std::time::Duration::from_millis(10 * tries as u64)).await;
+                    tries += 1;
                 }
                 _ => return Err(store_err(err).into()),
             }
         }
-        unreachable!("the last try returns")
     }
 }
 

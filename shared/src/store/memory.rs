@@ -19,15 +19,6 @@ struct Data {
     codes: HashMap<Mobile, StoredCode>,
 }
 
-impl Data {
-    /// The code a claim names, if it is still usable.
-    fn claimed(&self, mobile: &Mobile, claim: CodeClaim<'_>) -> Option<&StoredCode> {
-        self.codes
-            .get(mobile)
-            .filter(|c| c.send_id == claim.send_id && c.code_expires_at > claim.now && c.attempts < claim.max_attempts)
-    }
-}
-
 impl MemoryStore {
     fn lock(&self) -> std::sync::MutexGuard<'_, Data> {
         // A panic while holding the lock cannot leave a half-written entry
@@ -79,12 +70,11 @@ impl Store for MemoryStore {
 
     async fn record_failed_attempt(&self, mobile: &Mobile, claim: CodeClaim<'_>) -> Result<Option<u32>, StoreError> {
         let mut data = self.lock();
-        if data.claimed(mobile, claim).is_none() {
-            return Ok(None);
-        }
-        let code = data.codes.get_mut(mobile).expect("claimed code exists");
-        code.attempts += 1;
-        Ok(Some(code.attempts))
+        let code = data.codes.get_mut(mobile).filter(|c| claim.allows(c));
+        Ok(code.map(|c| {
+            c.attempts += 1;
+            c.attempts
+        }))
     }
 
     async fn create_user(&self, user: &User, claim: CodeClaim<'_>) -> Result<(), CreateUserError> {
@@ -92,7 +82,7 @@ impl Store for MemoryStore {
         if data.users.contains_key(&user.mobile) {
             return Err(CreateUserError::Registered);
         }
-        if data.claimed(&user.mobile, claim).is_none() {
+        if !data.codes.get(&user.mobile).is_some_and(|c| claim.allows(c)) {
             return Err(CreateUserError::CodeGone);
         }
         data.codes.remove(&user.mobile);

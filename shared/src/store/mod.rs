@@ -53,6 +53,14 @@ pub struct CodeClaim<'a> {
     pub now: i64,
 }
 
+impl CodeClaim<'_> {
+    /// Whether `code` is the claimed one and still usable: the same rule the
+    /// DynamoDB store writes as a condition expression.
+    pub fn allows(&self, code: &StoredCode) -> bool {
+        code.send_id == self.send_id && code.code_expires_at > self.now && code.attempts < self.max_attempts
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 #[error("store unavailable: {0}")]
 pub struct StoreError(#[source] pub Box<dyn std::error::Error + Send + Sync>);
