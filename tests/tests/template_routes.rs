@@ -79,3 +79,16 @@ fn only_the_send_function_may_publish_to_sns_and_only_with_the_sns_backend() {
     }
     assert!(!text.contains("dynamodb:*") && !text.contains("dynamodb:Scan"), "no broad DynamoDB grant");
 }
+
+#[tokio::test]
+async fn the_local_api_answers_every_route_of_the_table_with_and_without_the_slash() {
+    let api = integration_tests::api::TestApi::memory().await;
+    for route in ROUTES {
+        let path = route.pattern.replace("{mobile}", "13812345678");
+        for path in [path.clone(), format!("{path}/")] {
+            let request = api.http.request(route.method.parse().unwrap(), api.url(&path)).json(&serde_json::json!({}));
+            let status = request.send().await.unwrap().status().as_u16();
+            assert!(status != 404 && status != 405, "{} {path} answered {status}", route.method);
+        }
+    }
+}
