@@ -133,6 +133,28 @@ describe("register page", () => {
     assert.equal(await page.evaluate(() => sessionStorage.getItem("token")), null);
   });
 
+  test("注册 is disabled while its request is in flight", async () => {
+    const { page } = await newPage();
+    let release;
+    const held = new Promise((resolve) => (release = resolve));
+    // Hold the register request until the test has looked at the button.
+    await page.route("**/user/register/", async (route) => {
+      await held;
+      await route.continue();
+    });
+    await page.goto(`${api.base}/register`);
+    await page.getByLabel("手机号码").fill(freshMobile());
+    await page.getByLabel("登录密码").fill(PASSWORD);
+    await page.getByLabel("确认密码").fill(PASSWORD);
+    await page.getByLabel("输入验证码").fill("123456");
+    const submit = page.getByRole("button", { name: "注册", exact: true });
+    await submit.click();
+    assert.equal(await submit.isDisabled(), true, "disabled while the request is held");
+    release();
+    await page.locator("#sms_code-error", { hasText: "验证码错误或已过期" }).waitFor();
+    assert.equal(await submit.isEnabled(), true, "usable again once answered");
+  });
+
   test("differing passwords are shown next to 确认密码", async () => {
     const { page } = await newPage();
     const mobile = freshMobile();
