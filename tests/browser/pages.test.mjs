@@ -16,6 +16,23 @@ function freshMobile() {
   return `1370000${String(mobileSeq).padStart(4, "0")}`;
 }
 
+/** Fills the register form; fields left out stay empty. */
+async function fillRegister(page, { mobile, password, password2, code }) {
+  if (mobile !== undefined) await page.getByLabel("手机号码").fill(mobile);
+  if (password !== undefined) await page.getByLabel("登录密码").fill(password);
+  if (password2 !== undefined) await page.getByLabel("确认密码").fill(password2);
+  if (code !== undefined) await page.getByLabel("输入验证码").fill(code);
+}
+
+/** Opens the login page and submits `mobile` and `password`. */
+async function submitLogin(page, mobile, password, { remember = false } = {}) {
+  await page.goto(`${api.base}/login`);
+  await page.getByLabel("手机号码").fill(mobile);
+  await page.getByLabel("密码", { exact: true }).fill(password);
+  if (remember) await page.getByLabel("记住我").check();
+  await page.getByRole("button", { name: "登录" }).click();
+}
+
 async function newPage(viewport) {
   const opened = await openPage(browser, viewport);
   open.push(opened);
@@ -53,9 +70,7 @@ describe("register page", () => {
     await page.goto(`${api.base}/register`);
     assert.equal(await page.title(), "注册 - 路飞学城");
     await screenshot(page, "register-page");
-    await page.getByLabel("手机号码").fill(mobile);
-    await page.getByLabel("登录密码").fill(PASSWORD);
-    await page.getByLabel("确认密码").fill(PASSWORD);
+    await fillRegister(page, { mobile, password: PASSWORD, password2: PASSWORD });
     await page.getByRole("button", { name: "点击发送短信" }).click();
     await page.getByText("验证码已发送，请注意查收").waitFor();
     await page.getByLabel("输入验证码").fill(await codeFor(api, mobile));
@@ -120,9 +135,7 @@ describe("register page", () => {
     const { page } = await newPage();
     const mobile = freshMobile();
     await page.goto(`${api.base}/register`);
-    await page.getByLabel("手机号码").fill(mobile);
-    await page.getByLabel("登录密码").fill(PASSWORD);
-    await page.getByLabel("确认密码").fill(PASSWORD);
+    await fillRegister(page, { mobile, password: PASSWORD, password2: PASSWORD });
     await page.locator("#send-sms").click();
     const code = await codeFor(api, mobile);
     await page.getByLabel("输入验证码").fill(code === "000000" ? "111111" : "000000");
@@ -143,10 +156,7 @@ describe("register page", () => {
       await route.continue();
     });
     await page.goto(`${api.base}/register`);
-    await page.getByLabel("手机号码").fill(freshMobile());
-    await page.getByLabel("登录密码").fill(PASSWORD);
-    await page.getByLabel("确认密码").fill(PASSWORD);
-    await page.getByLabel("输入验证码").fill("123456");
+    await fillRegister(page, { mobile: freshMobile(), password: PASSWORD, password2: PASSWORD, code: "123456" });
     const submit = page.getByRole("button", { name: "注册", exact: true });
     await submit.click();
     assert.equal(await submit.isDisabled(), true, "disabled while the request is held");
@@ -159,10 +169,7 @@ describe("register page", () => {
     const { page } = await newPage();
     const mobile = freshMobile();
     await page.goto(`${api.base}/register`);
-    await page.getByLabel("手机号码").fill(mobile);
-    await page.getByLabel("登录密码").fill(PASSWORD);
-    await page.getByLabel("确认密码").fill("password321");
-    await page.getByLabel("输入验证码").fill("123456");
+    await fillRegister(page, { mobile, password: PASSWORD, password2: "password321", code: "123456" });
     await page.getByRole("button", { name: "注册", exact: true }).click();
     await page.locator("#password2-error", { hasText: "两次输入的密码不一致" }).waitFor();
   });
@@ -198,10 +205,7 @@ describe("login and home pages", () => {
     const mobile = freshMobile();
     await registerViaApi(api, mobile, PASSWORD);
     const { page } = await newPage();
-    await page.goto(`${api.base}/login`);
-    await page.getByLabel("手机号码").fill(mobile);
-    await page.getByLabel("密码", { exact: true }).fill(PASSWORD);
-    await page.getByRole("button", { name: "登录" }).click();
+    await submitLogin(page, mobile, PASSWORD);
     await page.waitForURL(`${api.base}/`);
     await page.locator("#username", { hasText: mobile }).waitFor();
     assert.equal(await page.getByRole("link", { name: "登录" }).isVisible(), false);
@@ -214,11 +218,7 @@ describe("login and home pages", () => {
     const mobile = freshMobile();
     await registerViaApi(api, mobile, PASSWORD);
     const { page, context } = await newPage();
-    await page.goto(`${api.base}/login`);
-    await page.getByLabel("手机号码").fill(mobile);
-    await page.getByLabel("密码", { exact: true }).fill(PASSWORD);
-    await page.getByLabel("记住我").check();
-    await page.getByRole("button", { name: "登录" }).click();
+    await submitLogin(page, mobile, PASSWORD, { remember: true });
     await page.waitForURL(`${api.base}/`);
     assert.ok(await page.evaluate(() => localStorage.getItem("token")));
     assert.equal(await page.evaluate(() => sessionStorage.getItem("token")), null);
@@ -232,10 +232,7 @@ describe("login and home pages", () => {
     const mobile = freshMobile();
     await registerViaApi(api, mobile, PASSWORD);
     const { page } = await newPage();
-    await page.goto(`${api.base}/login`);
-    await page.getByLabel("手机号码").fill(mobile);
-    await page.getByLabel("密码", { exact: true }).fill("not-the-password");
-    await page.getByRole("button", { name: "登录" }).click();
+    await submitLogin(page, mobile, "not-the-password");
     await page.getByText("用户名或密码错误").waitFor();
     assert.equal(await page.evaluate(() => sessionStorage.getItem("token") ?? localStorage.getItem("token")), null);
   });

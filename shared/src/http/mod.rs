@@ -116,10 +116,10 @@ async fn dispatch(state: &State, m: &routes::Match, req: &Request, log: &mut Acc
                 None => body.optional_str("mobile")?.ok_or_else(|| body::missing("username"))?,
             };
             let password = body.required_str("password")?;
-            if let Ok(mobile) = Mobile::parse(username) {
-                log.mobile = Some(mobile.masked());
-            }
-            Ok(json_response(http::StatusCode::OK, &service::login(state, username, password).await?))
+            // A username that is no mobile cannot exist: the service answers
+            // it like any unknown user, after the same work.
+            let mobile = parse_mobile(username, log).ok();
+            Ok(json_response(http::StatusCode::OK, &service::login(state, mobile.as_ref(), password).await?))
         }
     }
 }

@@ -9,10 +9,11 @@ use crate::error::ApiError;
 use crate::service::Session;
 use crate::state::State;
 
-pub async fn login(state: &State, username: &str, password: &str) -> Result<Session, ApiError> {
-    let user = match Mobile::parse(username) {
-        Ok(mobile) => state.store.find_user(&mobile).await?,
-        Err(_) => None,
+/// `mobile` is `None` when the username given is not a mobile number.
+pub async fn login(state: &State, mobile: Option<&Mobile>, password: &str) -> Result<Session, ApiError> {
+    let user = match mobile {
+        Some(mobile) => state.store.find_user(mobile).await?,
+        None => None,
     };
     let stored_hash = user.as_ref().map(|u| u.password_hash.as_str());
     if !state.passwords.verify(password, stored_hash).await? {
