@@ -55,7 +55,9 @@ export async function startApi(env = {}) {
 /** The last code the log backend "texted" to `mobile`, waiting for it to appear. */
 export async function codeFor(api, mobile, { after = 0 } = {}) {
   for (let i = 0; i < 100; i++) {
-    const lines = existsSync(api.outbox) ? readFileSync(api.outbox, "utf8").trim().split("\n").filter(Boolean) : [];
+    const text = existsSync(api.outbox) ? readFileSync(api.outbox, "utf8") : "";
+    // Only whole lines: the last one may still be being written.
+    const lines = text.slice(0, text.lastIndexOf("\n") + 1).split("\n").filter(Boolean);
     const mine = lines.map((l) => JSON.parse(l)).filter((m) => m.mobile === mobile);
     if (mine.length > after) return mine.at(-1).code;
     await new Promise((r) => setTimeout(r, 50));

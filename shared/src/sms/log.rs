@@ -21,8 +21,9 @@ impl LogSender {
         let Some(path) = &self.outbox else {
             return Ok(());
         };
+        // One write of the whole line: a reader never sees half of it.
         let mut file = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
-        writeln!(file, "{line}")
+        file.write_all(format!("{line}\n").as_bytes())
     }
 }
 
