@@ -176,18 +176,19 @@ impl DynamoStore {
         Ok(out.item)
     }
 
-    /// Runs a transaction, retrying on conflicts with concurrent transactions;
-    /// `judge` turns the per-item cancellation codes into the caller's error.
-    async fn transact<E: From<StoreError>>(
+    /// Runs a transaction, retrying on conflicts with concurrent transactions.
+    /// `judge` turns the per-item cancellation codes into the caller's own
+    /// refusal (the inner `Err`); the outer `Err` is a store failure.
+    async fn transact<R>(
         &self,
         items: Vec<TransactWriteItem>,
-        judge: impl Fn(&[Option<String>]) -> Outcome<E>,
-    ) -> Result<(), E> {
+        judge: impl Fn(&[Option<String>]) -> Outcome<R>,
+    ) -> Result<Result<(), R>, StoreError> {
         let mut tries = 1;
         loop {
             let result = self.client.transact_write_items().set_transact_items(Some(items.clone())).send().await;
             let err = match result {
-                Ok(_) => return Ok(()),
+                Ok(_) => return Ok(Ok(())),
                 Err(err) => err,
             };
             let codes = match &err {
@@ -195,12 +196,12 @@ impl DynamoStore {
                 _ => None,
             };
             match codes.map(|codes| judge(&codes)) {
-                Some(Outcome::Failed(e)) => return Err(e),
+                Some(Outcome::Failed(refusal)) => return Ok(Err(refusal)),
                 Some(Outcome::Retry) if tries < TRANSACTION_TRIES => {
                     tokio::time::sleep(std::time::Duration::from_millis(10 * tries as u64)).await;
                     tries += 1;
                 }
-                _ => return Err(store_err(err).into()),
+                _ => return Err(store_err(err)),
             }
         }
     }
@@ -264,15 +265,21 @@ impl Store for DynamoStore {
             TransactWriteItem::builder().condition_check(not_registered).build(),
             TransactWriteItem::builder().put(put_code).build(),
         ];
-        let result = self
+        enum Refusal {
+            Registered,
+            TooFrequent,
+        }
+        let outcome = self
             .transact(items, |codes| match codes {
-                [Some(c), _] if c == CONDITION_FAILED => Outcome::Failed(BeginSmsError::Registered),
-                [_, Some(c)] if c == CONDITION_FAILED => Outcome::Failed(BeginSmsError::TooFrequent { resend_at: 0 }),
+                [Some(c), _] if c == CONDITION_FAILED => Outcome::Failed(Refusal::Registered),
+                [_, Some(c)] if c == CONDITION_FAILED => Outcome::Failed(Refusal::TooFrequent),
                 _ => Outcome::Retry,
             })
-            .await;
-        match result {
-            Err(BeginSmsError::TooFrequent { .. }) => {
+            .await?;
+        match outcome {
+            Ok(()) => Ok(()),
+            Err(Refusal::Registered) => Err(BeginSmsError::Registered),
+            Err(Refusal::TooFrequent) => {
                 // Read when the interval ends, for Retry-After. If the item
                 // vanished meanwhile, the caller may simply try again now.
                 let resend_at = match self.get(code_key(mobile)).await? {
@@ -281,7 +288,6 @@ impl Store for DynamoStore {
                 };
                 Err(BeginSmsError::TooFrequent { resend_at })
             }
-            other => other,
         }
     }
 
@@ -361,6 +367,6 @@ impl Store for DynamoStore {
             [Some(c), _] if c == CONDITION_FAILED => Outcome::Failed(CreateUserError::CodeGone),
             _ => Outcome::Retry,
         })
-        .await
+        .await?
     }
 }
