@@ -7,13 +7,18 @@
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
-use axum::extract::{ConnectInfo, State as AxumState};
+use axum::extract::{ConnectInfo, State};
 use axum::response::{IntoResponse, Response};
+use axum::routing::any;
 use http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use signup::config::{ConfigError, Env};
-use signup::http::{Scope, MAX_BODY_BYTES};
-use signup::{ApiError, State};
+use signup::http::{RequestError, Scope, MAX_BODY_BYTES};
+use signup::Services;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::services::{ServeDir, ServeFile};
+use tower_http::set_header::SetResponseHeaderLayer;
 
 /// Settings of the local API alone; the service's own come from `signup::Settings`.
 #[derive(Debug, Clone)]
@@ -58,12 +63,48 @@ impl LocalConfig {
 }
 
 pub struct App {
-    pub state: State,
+    pub services: Services,
     pub config: LocalConfig,
 }
 
+/// `/user/…` goes to the API; everything else is a page or an asset under
+/// `web/`, and what is not there falls through to the API's JSON 404.
 pub fn router(app: Arc<App>) -> axum::Router {
-    axum::Router::new().fallback(dispatch).with_state(app)
+    let web = &app.config.web_dir;
+    let api = any(api).with_state(app.clone());
+    let pages = axum::Router::new()
+        .route_service("/register", ServeFile::new(web.join("register.html")))
+        .route_service("/register/", ServeFile::new(web.join("register.html")))
+        .route_service("/login", ServeFile::new(web.join("login.html")))
+        .route_service("/login/", ServeFile::new(web.join("login.html")))
+        .fallback_service(ServeDir::new(web).call_fallback_on_method_not_allowed(true).fallback(api.clone()))
+        .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-cache")));
+    axum::Router::new()
+        .route("/user", api.clone())
+        .route("/user/{*rest}", api)
+        .merge(pages)
+        .layer(cors(&app.config))
+        .layer(axum::middleware::map_response(preflight_is_no_content))
+}
+
+fn cors(config: &LocalConfig) -> CorsLayer {
+    let config = config.clone();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::predicate(move |origin, _| {
+            origin.to_str().is_ok_and(|origin| config.allows_origin(origin))
+        }))
+        .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
+        .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION])
+        .expose_headers([header::RETRY_AFTER])
+        .max_age(Duration::from_secs(600))
+}
+
+/// A preflight has no body to give: 204, as API Gateway answers it.
+async fn preflight_is_no_content(mut response: Response) -> Response {
+    if response.status() == StatusCode::OK && response.headers().contains_key(header::ACCESS_CONTROL_ALLOW_METHODS) {
+        *response.status_mut() = StatusCode::NO_CONTENT;
+    }
+    response
 }
 
 /// Serves until the listener fails or, when `shutdown` resolves, gracefully stops.
@@ -77,51 +118,6 @@ pub async fn serve(
         .await
 }
 
-async fn dispatch(
-    AxumState(app): AxumState<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    req: axum::extract::Request,
-) -> Response {
-    let allowed_origin = req
-        .headers()
-        .get(header::ORIGIN)
-        .and_then(|o| o.to_str().ok())
-        .filter(|o| app.config.allows_origin(o))
-        .and_then(|o| HeaderValue::from_str(o).ok());
-    let is_preflight =
-        req.method() == Method::OPTIONS && req.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
-    let mut response = if is_preflight {
-        preflight(allowed_origin.is_some())
-    } else if let Some(page) = static_file(&app.config, req.method(), req.uri().path()).await {
-        page
-    } else {
-        api(&app, peer, req).await
-    };
-    if let Some(origin) = allowed_origin {
-        let headers = response.headers_mut();
-        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
-        headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static("Retry-After"));
-        headers.append(header::VARY, HeaderValue::from_static("Origin"));
-    }
-    response
-}
-
-fn preflight(allowed: bool) -> Response {
-    if !allowed {
-        // No CORS headers: the browser refuses the real request.
-        return StatusCode::NO_CONTENT.into_response();
-    }
-    (
-        StatusCode::NO_CONTENT,
-        [
-            (header::ACCESS_CONTROL_ALLOW_METHODS, "GET, POST, OPTIONS"),
-            (header::ACCESS_CONTROL_ALLOW_HEADERS, "content-type, authorization"),
-            (header::ACCESS_CONTROL_MAX_AGE, "600"),
-        ],
-    )
-        .into_response()
-}
-
 fn client_ip(config: &LocalConfig, peer: SocketAddr, headers: &HeaderMap) -> IpAddr {
     // Only the last entry was written by our own proxy; earlier ones are the
     // client's word. An unparseable last entry falls back to the socket.
@@ -132,18 +128,20 @@ fn client_ip(config: &LocalConfig, peer: SocketAddr, headers: &HeaderMap) -> IpA
     config.trust_x_forwarded_for.then(forwarded).flatten().unwrap_or(peer.ip())
 }
 
-async fn api(app: &App, peer: SocketAddr, req: axum::extract::Request) -> Response {
+async fn api(State(app): State<Arc<App>>, ConnectInfo(peer): ConnectInfo<SocketAddr>, req: axum::extract::Request) -> Response {
     let client_ip = client_ip(&app.config, peer, req.headers());
     let (parts, body) = req.into_parts();
     // One byte over the limit is enough to know the body is too large.
     let body = match axum::body::to_bytes(body, MAX_BODY_BYTES + 1).await {
         Ok(bytes) if bytes.is_empty() => lambda_http::Body::Empty,
         Ok(bytes) => lambda_http::Body::Binary(bytes.to_vec()),
-        Err(_) => return into_axum(signup::http::error_response(&ApiError::PayloadTooLarge { limit: MAX_BODY_BYTES })),
+        Err(_) => {
+            let too_large = RequestError::TooLarge { limit: MAX_BODY_BYTES };
+            return into_axum(signup::http::error_response(&too_large));
+        }
     };
-    let response =
-        signup::http::handle(&app.state, Scope::All, Some(client_ip), http::Request::from_parts(parts, body)).await;
-    into_axum(response)
+    let request = http::Request::from_parts(parts, body);
+    into_axum(signup::http::handle(&app.services, Scope::All, Some(client_ip), request).await)
 }
 
 fn into_axum(response: signup::http::Response) -> Response {
@@ -154,35 +152,6 @@ fn into_axum(response: signup::http::Response) -> Response {
             _ => axum::body::Body::empty(),
         })
         .into_response()
-}
-
-/// The pages under `web/`: `/`, `/register`, `/login` and their assets.
-async fn static_file(config: &LocalConfig, method: &Method, path: &str) -> Option<Response> {
-    if method != Method::GET && method != Method::HEAD {
-        return None;
-    }
-    let relative = match path.trim_end_matches('/') {
-        "" => "index.html",
-        "/register" => "register.html",
-        "/login" => "login.html",
-        other => other.trim_start_matches('/'),
-    };
-    let safe = relative.split('/').all(|s| !s.is_empty() && s != "." && s != ".." && !s.contains('\\'));
-    if !safe || relative.starts_with("user/") {
-        return None;
-    }
-    let content_type = match relative.rsplit_once('.').map(|(_, ext)| ext) {
-        Some("html") => "text/html; charset=utf-8",
-        Some("css") => "text/css; charset=utf-8",
-        Some("js") => "text/javascript; charset=utf-8",
-        Some("svg") => "image/svg+xml",
-        Some("png") => "image/png",
-        Some("jpg" | "jpeg") => "image/jpeg",
-        Some("ico") => "image/x-icon",
-        _ => return None,
-    };
-    let bytes = tokio::fs::read(config.web_dir.join(relative)).await.ok()?;
-    Some(([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "no-cache")], bytes).into_response())
 }
 
 #[cfg(test)]

@@ -4,9 +4,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use local_api::{App, LocalConfig};
-use signup::config::{Mode, StoreKind};
-use signup::store::DynamoStore;
-use signup::State;
+use signup::config::Mode;
+use signup::{Services, Settings};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -14,7 +13,7 @@ async fn main() -> ExitCode {
     match run().await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            tracing::error!("local-api cannot start: {e}");
+            tracing::error!("local-api cannot start: {}", signup::telemetry::error_chain(e.as_ref()));
             ExitCode::FAILURE
         }
     }
@@ -22,22 +21,18 @@ async fn main() -> ExitCode {
 
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let config = LocalConfig::from_env()?;
-    let state = State::from_env(Mode::Local).await?;
-    let settings = &state.settings;
-    if settings.store == StoreKind::DynamoDb && config.create_table {
-        DynamoStore::from_aws_env(settings.table_name.clone()).await.ensure_table().await?;
-    }
+    let settings = Settings::from_env(Mode::Local)?;
+    let (store, sms) = (settings.store, settings.sms.name());
+    let services = Services::builder(settings).create_table(config.create_table).build().await?;
     let listener =
         tokio::net::TcpListener::bind(config.addr).await.map_err(|e| format!("LOCAL_API_ADDR {}: {e}", config.addr))?;
     tracing::info!(
-        "local API on http://{} (store: {:?}, SMS backend: {:?}); pages at /, /register, /login",
+        "local API on http://{} (store: {store:?}, SMS backend: {sms}); pages at /, /register, /login",
         listener.local_addr()?,
-        settings.store,
-        settings.sms_backend
     );
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };
-    local_api::serve(listener, Arc::new(App { state, config }), shutdown).await?;
+    local_api::serve(listener, Arc::new(App { services, config }), shutdown).await?;
     Ok(())
 }

@@ -1,7 +1,5 @@
 //! Time as the services see it: Unix seconds from a clock that tests can move.
 
-use std::sync::atomic::{AtomicI64, Ordering};
-
 pub trait Clock: Send + Sync {
     fn now(&self) -> i64;
 }
@@ -16,20 +14,23 @@ impl Clock for SystemClock {
 
 /// A clock that stands still until told to move: lets a test step past an
 /// expiry without sleeping, against either store.
-pub struct ManualClock(AtomicI64);
+#[cfg(any(test, feature = "test-util"))]
+pub struct ManualClock(std::sync::atomic::AtomicI64);
 
+#[cfg(any(test, feature = "test-util"))]
 impl ManualClock {
     pub fn starting_now() -> Self {
-        Self(AtomicI64::new(SystemClock.now()))
+        Self(std::sync::atomic::AtomicI64::new(SystemClock.now()))
     }
 
     pub fn advance(&self, seconds: i64) {
-        self.0.fetch_add(seconds, Ordering::SeqCst);
+        self.0.fetch_add(seconds, std::sync::atomic::Ordering::SeqCst);
     }
 }
 
+#[cfg(any(test, feature = "test-util"))]
 impl Clock for ManualClock {
     fn now(&self) -> i64 {
-        self.0.load(Ordering::SeqCst)
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
     }
 }

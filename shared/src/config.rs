@@ -1,9 +1,12 @@
 //! Every setting, read once from the environment at start. A bad value stops
 //! start-up with a message naming the variable; README.md lists them all.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::domain::PasswordPolicy;
+use secrecy::{SecretSlice, SecretString};
+
+use crate::domain::{CodePolicy, PasswordPolicy};
 
 /// Where the process runs: it decides the defaults and how strict start-up is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,68 +85,53 @@ pub enum StoreKind {
     DynamoDb,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SmsBackendKind {
+/// Which provider texts the codes, with exactly the settings that provider needs.
+#[derive(Debug, Clone)]
+pub enum SmsBackend {
     /// For functions that never text (check-mobile, register, login).
     None,
-    Log,
-    Cloopen,
+    /// Local development only: the code goes to the log and, when set, to an outbox file.
+    Log { outbox: Option<PathBuf> },
+    Cloopen(CloopenSettings),
     Sns,
 }
 
-/// The rules for SMS codes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CodePolicy {
-    pub length: usize,
-    pub ttl_seconds: i64,
-    pub resend_interval_seconds: i64,
-    pub max_attempts: u32,
-}
-
-impl CodePolicy {
-    /// Validity in whole minutes, as the SMS template states it.
-    pub fn ttl_minutes(&self) -> i64 {
-        (self.ttl_seconds + 59) / 60
+impl SmsBackend {
+    /// The name `SMS_BACKEND` takes for it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Log { .. } => "log",
+            Self::Cloopen(_) => "cloopen",
+            Self::Sns => "sns",
+        }
     }
 }
 
-#[derive(Clone)]
+/// A 容联云通讯 account; the auth token is a secret and never printed.
+#[derive(Debug, Clone)]
 pub struct CloopenSettings {
     pub account_sid: String,
-    pub auth_token: String,
+    pub auth_token: SecretString,
     pub app_id: String,
     pub template_id: String,
     pub base_url: String,
 }
 
-impl std::fmt::Debug for CloopenSettings {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CloopenSettings")
-            .field("account_sid", &self.account_sid)
-            .field("app_id", &self.app_id)
-            .field("template_id", &self.template_id)
-            .field("base_url", &self.base_url)
-            .finish_non_exhaustive()
-    }
-}
-
 pub const CLOOPEN_PRODUCTION_URL: &str = "https://app.cloopen.com:8883";
 
-/// Shortest JWT secret accepted outside local development (HS256 wants 256 bits).
+/// Shortest JWT secret accepted (HS256 wants 256 bits).
 pub const MIN_JWT_SECRET_BYTES: usize = 32;
 
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct Settings {
     pub mode: Mode,
     pub store: StoreKind,
     pub table_name: String,
-    pub sms_backend: SmsBackendKind,
-    pub cloopen: Option<CloopenSettings>,
+    pub sms: SmsBackend,
     pub sms_timeout: Duration,
-    /// `log` backend only: also append each message as a JSON line to this file.
-    pub sms_outbox: Option<std::path::PathBuf>,
-    /// `None` only in local mode: a random secret is made at start.
-    pub jwt_secret: Option<Vec<u8>>,
+    /// Always present: in local mode without `JWT_SECRET`, a random one made at start.
+    pub jwt_secret: SecretSlice<u8>,
     pub jwt_ttl_seconds: i64,
     pub code: CodePolicy,
     pub password: PasswordPolicy,
@@ -162,49 +150,6 @@ impl Settings {
             if local { StoreKind::Memory } else { StoreKind::DynamoDb },
             &[("memory", StoreKind::Memory), ("dynamodb", StoreKind::DynamoDb)],
         )?;
-        let table_name = env.string("TABLE_NAME", "signup");
-        let sms_backend = env.choice(
-            "SMS_BACKEND",
-            if local { SmsBackendKind::Log } else { SmsBackendKind::None },
-            &[
-                ("none", SmsBackendKind::None),
-                ("log", SmsBackendKind::Log),
-                ("cloopen", SmsBackendKind::Cloopen),
-                ("sns", SmsBackendKind::Sns),
-            ],
-        )?;
-        if !local && sms_backend == SmsBackendKind::Log {
-            return Err(ConfigError {
-                var: "SMS_BACKEND",
-                reason: "log writes codes to the log and is only for the local API; use cloopen or sns".into(),
-            });
-        }
-        let cloopen = match sms_backend {
-            SmsBackendKind::Cloopen => {
-                let why = "when SMS_BACKEND=cloopen";
-                Some(CloopenSettings {
-                    account_sid: env.required("CLOOPEN_ACCOUNT_SID", why)?,
-                    auth_token: env.required("CLOOPEN_AUTH_TOKEN", why)?,
-                    app_id: env.required("CLOOPEN_APP_ID", why)?,
-                    template_id: env.required("CLOOPEN_TEMPLATE_ID", why)?,
-                    base_url: env.string("CLOOPEN_BASE_URL", CLOOPEN_PRODUCTION_URL).trim_end_matches('/').to_owned(),
-                })
-            }
-            _ => None,
-        };
-        let jwt_secret = match env.raw("JWT_SECRET") {
-            Some(s) if s.len() >= MIN_JWT_SECRET_BYTES => Some(s.into_bytes()),
-            Some(_) => {
-                return Err(ConfigError {
-                    var: "JWT_SECRET",
-                    reason: format!("must be at least {MIN_JWT_SECRET_BYTES} bytes"),
-                })
-            }
-            None if local => None,
-            None => {
-                return Err(ConfigError { var: "JWT_SECRET", reason: "must be set outside local development".into() })
-            }
-        };
         let code = CodePolicy {
             length: env.number("SMS_CODE_LENGTH", 6, 4..=8)?,
             ttl_seconds: env.number("SMS_CODE_TTL_SECONDS", 300, 1..=86_400)?,
@@ -224,16 +169,75 @@ impl Settings {
         Ok(Self {
             mode,
             store,
-            table_name,
-            sms_backend,
-            cloopen,
+            table_name: env.string("TABLE_NAME", "signup"),
+            sms: sms_backend(&env, mode)?,
             sms_timeout: Duration::from_millis(env.number("SMS_TIMEOUT_MS", 5_000, 100..=60_000)?),
-            sms_outbox: env.raw("SMS_OUTBOX_FILE").map(Into::into),
-            jwt_secret,
+            jwt_secret: jwt_secret(&env, mode)?,
             jwt_ttl_seconds: env.number("JWT_TTL_SECONDS", 86_400, 60..=30 * 86_400)?,
             code,
             password,
         })
+    }
+}
+
+#[derive(Clone, Copy)]
+enum BackendName {
+    None,
+    Log,
+    Cloopen,
+    Sns,
+}
+
+fn sms_backend<F: Fn(&str) -> Option<String>>(env: &Env<F>, mode: Mode) -> Result<SmsBackend, ConfigError> {
+    let local = mode == Mode::Local;
+    let name = env.choice(
+        "SMS_BACKEND",
+        if local { BackendName::Log } else { BackendName::None },
+        &[
+            ("none", BackendName::None),
+            ("log", BackendName::Log),
+            ("cloopen", BackendName::Cloopen),
+            ("sns", BackendName::Sns),
+        ],
+    )?;
+    let outbox = env.raw("SMS_OUTBOX_FILE").map(PathBuf::from);
+    if outbox.is_some() && !matches!(name, BackendName::Log) {
+        return Err(ConfigError { var: "SMS_OUTBOX_FILE", reason: "is only used with SMS_BACKEND=log".into() });
+    }
+    Ok(match name {
+        BackendName::None => SmsBackend::None,
+        BackendName::Log if !local => {
+            return Err(ConfigError {
+                var: "SMS_BACKEND",
+                reason: "log writes codes to the log and is only for the local API; use cloopen or sns".into(),
+            })
+        }
+        BackendName::Log => SmsBackend::Log { outbox },
+        BackendName::Sns => SmsBackend::Sns,
+        BackendName::Cloopen => {
+            let why = "when SMS_BACKEND=cloopen";
+            SmsBackend::Cloopen(CloopenSettings {
+                account_sid: env.required("CLOOPEN_ACCOUNT_SID", why)?,
+                auth_token: env.required("CLOOPEN_AUTH_TOKEN", why)?.into(),
+                app_id: env.required("CLOOPEN_APP_ID", why)?,
+                template_id: env.required("CLOOPEN_TEMPLATE_ID", why)?,
+                base_url: env.string("CLOOPEN_BASE_URL", CLOOPEN_PRODUCTION_URL).trim_end_matches('/').to_owned(),
+            })
+        }
+    })
+}
+
+fn jwt_secret<F: Fn(&str) -> Option<String>>(env: &Env<F>, mode: Mode) -> Result<SecretSlice<u8>, ConfigError> {
+    match env.raw("JWT_SECRET") {
+        Some(s) if s.len() >= MIN_JWT_SECRET_BYTES => Ok(s.into_bytes().into()),
+        Some(_) => Err(ConfigError { var: "JWT_SECRET", reason: format!("must be at least {MIN_JWT_SECRET_BYTES} bytes") }),
+        None if mode == Mode::Local => {
+            tracing::warn!("JWT_SECRET is not set: using a random secret; tokens will not survive a restart");
+            let mut secret = vec![0u8; MIN_JWT_SECRET_BYTES];
+            getrandom::fill(&mut secret).expect("the OS random source is available");
+            Ok(secret.into())
+        }
+        None => Err(ConfigError { var: "JWT_SECRET", reason: "must be set outside local development".into() }),
     }
 }
 
@@ -253,8 +257,8 @@ mod tests {
     fn local_mode_needs_nothing_and_defaults_to_memory_and_log() {
         let s = settings(Mode::Local, &[]).unwrap();
         assert_eq!(s.store, StoreKind::Memory);
-        assert_eq!(s.sms_backend, SmsBackendKind::Log);
-        assert!(s.jwt_secret.is_none());
+        assert!(matches!(s.sms, SmsBackend::Log { outbox: None }));
+        assert_eq!(secrecy::ExposeSecret::expose_secret(&s.jwt_secret).len(), MIN_JWT_SECRET_BYTES);
         assert_eq!(s.code, CodePolicy { length: 6, ttl_seconds: 300, resend_interval_seconds: 60, max_attempts: 5 });
         assert_eq!(s.password, PasswordPolicy { min_len: 8, max_len: 64 });
         assert_eq!(s.jwt_ttl_seconds, 86_400);
@@ -277,7 +281,8 @@ mod tests {
     #[test]
     fn lambda_mode_needs_no_sms_backend_unless_told() {
         let s = settings(Mode::Lambda, &[("JWT_SECRET", SECRET)]).unwrap();
-        assert_eq!((s.store, s.sms_backend), (StoreKind::DynamoDb, SmsBackendKind::None));
+        assert_eq!(s.store, StoreKind::DynamoDb);
+        assert!(matches!(s.sms, SmsBackend::None));
     }
 
     #[test]
@@ -315,10 +320,22 @@ mod tests {
     }
 
     #[test]
-    fn validity_in_minutes_rounds_up() {
-        let policy = |ttl_seconds| CodePolicy { length: 6, ttl_seconds, resend_interval_seconds: 60, max_attempts: 5 };
-        assert_eq!(policy(300).ttl_minutes(), 5);
-        assert_eq!(policy(301).ttl_minutes(), 6);
-        assert_eq!(policy(1).ttl_minutes(), 1);
+    fn an_outbox_without_the_log_backend_is_refused() {
+        let err = settings(Mode::Local, &[("SMS_BACKEND", "sns"), ("SMS_OUTBOX_FILE", "/tmp/x")]).err().unwrap();
+        assert_eq!(err.var, "SMS_OUTBOX_FILE");
+    }
+
+    #[test]
+    fn debug_of_the_settings_shows_no_secret() {
+        let vars = [
+            ("JWT_SECRET", SECRET),
+            ("SMS_BACKEND", "cloopen"),
+            ("CLOOPEN_ACCOUNT_SID", "sid"),
+            ("CLOOPEN_AUTH_TOKEN", "token-of-the-account"),
+            ("CLOOPEN_APP_ID", "app"),
+            ("CLOOPEN_TEMPLATE_ID", "1"),
+        ];
+        let shown = format!("{:?}", settings(Mode::Lambda, &vars).unwrap());
+        assert!(!shown.contains(SECRET) && !shown.contains("token-of-the-account"), "{shown}");
     }
 }

@@ -1,23 +1,22 @@
 //! Phone-number sign-up: every rule of the service, shared by the four
 //! Lambda functions and the local API.
 //!
-//! `domain` holds the parsed values, `service` one module per use case,
-//! `store` and `sms` the outside world behind traits, `http` the single
-//! request/response layer, `state` what is built once per cold start.
+//! `domain` holds the parsed values, `service` one module per use case
+//! with its own refusals, `store` and `sms` the outside world behind
+//! traits, `http` the single request/response layer (and the only place
+//! that knows status codes), `services` what is built once per cold start.
 
 pub mod auth;
 pub mod clock;
 pub mod config;
 pub mod domain;
-pub mod error;
 pub mod http;
 pub mod lambda;
 pub mod service;
 pub mod sms;
-pub mod state;
+pub mod services;
 pub mod store;
 pub mod telemetry;
 
 pub use config::{Mode, Settings};
-pub use error::ApiError;
-pub use state::State;
+pub use services::Services;

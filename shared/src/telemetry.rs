@@ -18,3 +18,15 @@ pub fn init(mode: Mode) {
     // A second init (tests start several servers in one process) keeps the first.
     drop(result);
 }
+
+/// An error and every `source` under it, joined by ": ", for one log field.
+pub fn error_chain(error: &(dyn std::error::Error + '_)) -> String {
+    let mut chain = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        chain.push_str(": ");
+        chain.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    chain
+}

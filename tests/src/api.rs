@@ -9,7 +9,7 @@ use signup::clock::ManualClock;
 use signup::config::{Mode, Settings};
 use signup::sms::SmsSender;
 use signup::store::{MemoryStore, Store};
-use signup::State;
+use signup::Services;
 
 use crate::sms::RecordingSms;
 
@@ -123,11 +123,20 @@ impl Builder {
             StoreChoice::Moto => Arc::new(crate::moto::moto().fresh_store().await),
             StoreChoice::Custom(store) => store,
         };
-        let recording = Arc::new(RecordingSms::default());
-        let sms = self.sms.unwrap_or_else(|| recording.clone());
+        // A custom backend is wrapped, not replaced: `TestApi::sms` still
+        // sees every send the service asks for.
+        let recording = Arc::new(match self.sms {
+            Some(inner) => RecordingSms::forwarding_to(inner),
+            None => RecordingSms::default(),
+        });
         let clock = Arc::new(ManualClock::starting_now());
-        let mut state = State::with_parts(settings, store, sms);
-        state.clock = clock.clone();
+        let services = Services::builder(settings)
+            .store(store)
+            .sms(recording.clone())
+            .clock(clock.clone())
+            .build()
+            .await
+            .expect("services from test parts");
         let config = LocalConfig {
             addr: "127.0.0.1:0".parse().unwrap(),
             cors_allowed_origins: self.cors,
@@ -138,7 +147,7 @@ impl Builder {
         let listener = tokio::net::TcpListener::bind(config.addr).await.expect("a free port on 127.0.0.1");
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let app = Arc::new(App { state, config });
+        let app = Arc::new(App { services, config });
         tokio::spawn(local_api::serve(listener, app, async move {
             let _ = rx.await;
         }));

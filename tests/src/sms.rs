@@ -1,7 +1,8 @@
 //! An SMS backend that records what it would text, so a test can read the
 //! code as the user would from their phone, and can be told to fail or hang.
+//! Wrapped around a real backend, it records what passes through it.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use signup::domain::{Mobile, SmsCode};
 use signup::sms::{SmsError, SmsSender};
@@ -14,6 +15,8 @@ pub enum Behaviour {
 }
 
 pub struct RecordingSms {
+    /// Where a delivered message really goes, if anywhere.
+    inner: Option<Arc<dyn SmsSender>>,
     behaviour: Mutex<Behaviour>,
     sent: Mutex<Vec<(String, String)>>,
     attempted: Mutex<Vec<(String, String)>>,
@@ -21,11 +24,17 @@ pub struct RecordingSms {
 
 impl Default for RecordingSms {
     fn default() -> Self {
-        Self { behaviour: Mutex::new(Behaviour::Deliver), sent: Mutex::default(), attempted: Mutex::default() }
+        Self { inner: None, behaviour: Mutex::new(Behaviour::Deliver), sent: Mutex::default(), attempted: Mutex::default() }
     }
 }
 
 impl RecordingSms {
+    /// Records every send and hands it to `inner`; a send counts as
+    /// delivered when `inner` says so.
+    pub fn forwarding_to(inner: Arc<dyn SmsSender>) -> Self {
+        Self { inner: Some(inner), ..Self::default() }
+    }
+
     pub fn set(&self, behaviour: Behaviour) {
         *self.behaviour.lock().unwrap() = behaviour;
     }
@@ -48,11 +57,14 @@ impl RecordingSms {
 
 #[async_trait::async_trait]
 impl SmsSender for RecordingSms {
-    async fn send_code(&self, mobile: &Mobile, code: &SmsCode, _ttl_minutes: i64) -> Result<(), SmsError> {
+    async fn send_code(&self, mobile: &Mobile, code: &SmsCode, ttl_minutes: i64) -> Result<(), SmsError> {
         self.attempted.lock().unwrap().push((mobile.as_str().to_owned(), code.expose().to_owned()));
         let behaviour = *self.behaviour.lock().unwrap();
         match behaviour {
             Behaviour::Deliver => {
+                if let Some(inner) = &self.inner {
+                    inner.send_code(mobile, code, ttl_minutes).await?;
+                }
                 self.sent.lock().unwrap().push((mobile.as_str().to_owned(), code.expose().to_owned()));
                 Ok(())
             }

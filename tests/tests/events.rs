@@ -9,7 +9,9 @@ use integration_tests::sms::RecordingSms;
 use signup::config::{Mode, Settings};
 use signup::http::{Endpoint, ROUTES};
 use signup::store::MemoryStore;
-use signup::State;
+use signup::auth::CodeHasher;
+use signup::clock::{Clock, SystemClock};
+use signup::Services;
 
 fn endpoint_of(function: &str) -> Endpoint {
     ROUTES
@@ -44,13 +46,19 @@ async fn every_event_file_gets_its_documented_status_and_code_from_its_function(
         let settings =
             Settings::from_lookup(Mode::Lambda, |k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string()))
                 .expect("Lambda settings");
-        let state = State::with_parts(settings, Arc::new(MemoryStore::default()), Arc::new(RecordingSms::default()));
-        seed(state.store.as_ref(), &state.codes, &case, state.clock.now()).await;
+        let store = Arc::new(MemoryStore::default());
+        seed(store.as_ref(), &CodeHasher::from_secret(&settings.jwt_secret), &case, SystemClock.now()).await;
+        let services = Services::builder(settings)
+            .store(store)
+            .sms(Arc::new(RecordingSms::default()))
+            .build()
+            .await
+            .expect("services from test parts");
 
         let event = std::fs::read_to_string(case.path()).unwrap();
         let request = lambda_http::request::from_str(&event)
             .unwrap_or_else(|e| panic!("{}: not an API Gateway event: {e}", case.file));
-        let response = signup::lambda::handle(&state, endpoint_of(&case.function), request).await.unwrap();
+        let response = signup::lambda::handle(&services, endpoint_of(&case.function), request).await.unwrap();
         let status = response.status().as_u16();
         let body: serde_json::Value = match response.body() {
             lambda_http::Body::Text(t) => serde_json::from_str(t).unwrap(),

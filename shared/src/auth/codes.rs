@@ -3,6 +3,7 @@
 //! searched offline without the key.
 
 use hmac::{Hmac, Mac};
+use secrecy::{ExposeSecret, SecretSlice};
 use sha2::Sha256;
 
 use crate::domain::{Mobile, SmsCode};
@@ -11,20 +12,20 @@ type HmacSha256 = Hmac<Sha256>;
 
 #[derive(Clone)]
 pub struct CodeHasher {
-    key: Vec<u8>,
+    key: SecretSlice<u8>,
 }
 
 impl CodeHasher {
     /// The key is derived from the service secret with its own label, so one
     /// configured secret serves JWTs and codes without the two ever meeting.
-    pub fn from_secret(secret: &[u8]) -> Self {
-        let mut mac = HmacSha256::new_from_slice(secret).expect("HMAC takes any key length");
+    pub fn from_secret(secret: &SecretSlice<u8>) -> Self {
+        let mut mac = HmacSha256::new_from_slice(secret.expose_secret()).expect("HMAC takes any key length");
         mac.update(b"signup/sms-code-hash/v1");
-        Self { key: mac.finalize().into_bytes().to_vec() }
+        Self { key: mac.finalize().into_bytes().to_vec().into() }
     }
 
     fn mac(&self, mobile: &Mobile, code: &SmsCode) -> HmacSha256 {
-        let mut mac = HmacSha256::new_from_slice(&self.key).expect("HMAC takes any key length");
+        let mut mac = HmacSha256::new_from_slice(self.key.expose_secret()).expect("HMAC takes any key length");
         mac.update(mobile.as_str().as_bytes());
         mac.update(b":");
         mac.update(code.expose().as_bytes());
@@ -48,7 +49,7 @@ mod tests {
 
     fn fixtures() -> (CodeHasher, Mobile, SmsCode) {
         (
-            CodeHasher::from_secret(b"a secret of at least thirty-two bytes!"),
+            CodeHasher::from_secret(&b"a secret of at least thirty-two bytes!".to_vec().into()),
             Mobile::parse("13812345678").unwrap(),
             SmsCode::parse("123456", 6).unwrap(),
         )
@@ -69,7 +70,7 @@ mod tests {
         let stored = h.hash(&m, &c);
         assert!(!h.matches(&m, &SmsCode::parse("123457", 6).unwrap(), &stored));
         assert!(!h.matches(&Mobile::parse("13812345679").unwrap(), &c, &stored));
-        assert!(!CodeHasher::from_secret(b"another secret of thirty-two bytes..").matches(&m, &c, &stored));
+        assert!(!CodeHasher::from_secret(&b"another secret of thirty-two bytes..".to_vec().into()).matches(&m, &c, &stored));
         assert!(!h.matches(&m, &c, "not hex"));
     }
 }

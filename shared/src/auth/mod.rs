@@ -5,5 +5,5 @@ mod jwt;
 mod passwords;
 
 pub use codes::CodeHasher;
-pub use jwt::{Claims, TokenIssuer};
-pub use passwords::PasswordHasher;
+pub use jwt::{Claims, TokenError, TokenSigner};
+pub use passwords::{HashError, PasswordHasher};

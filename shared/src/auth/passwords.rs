@@ -9,7 +9,15 @@ use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher as _,
 use argon2::{Algorithm, Argon2, Params, Version};
 
 use crate::domain::Password;
-use crate::error::ApiError;
+
+/// Hashing could not run: a broken parameter set or a lost blocking task.
+#[derive(Debug, thiserror::Error)]
+pub enum HashError {
+    #[error("argon2 could not hash")]
+    Argon2(#[source] argon2::password_hash::Error),
+    #[error("the hashing task did not finish")]
+    Task(#[source] tokio::task::JoinError),
+}
 
 #[derive(Clone, Default)]
 pub struct PasswordHasher {
@@ -23,12 +31,9 @@ fn argon2() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
-fn hash_blocking(password: &str) -> Result<String, ApiError> {
+fn hash_blocking(password: &str) -> Result<String, HashError> {
     let salt = SaltString::generate(&mut OsRng);
-    argon2()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| ApiError::Internal(format!("argon2 hash: {e}")))
+    argon2().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(HashError::Argon2)
 }
 
 fn verify_blocking(password: &str, phc: &str) -> bool {
@@ -37,19 +42,19 @@ fn verify_blocking(password: &str, phc: &str) -> bool {
     PasswordHash::new(phc).is_ok_and(|parsed| argon2().verify_password(password.as_bytes(), &parsed).is_ok())
 }
 
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(f).await.map_err(|e| ApiError::Internal(format!("hashing task: {e}")))
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, HashError> {
+    tokio::task::spawn_blocking(f).await.map_err(HashError::Task)
 }
 
 impl PasswordHasher {
     /// A PHC string: `$argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>`.
-    pub async fn hash(&self, password: &Password) -> Result<String, ApiError> {
+    pub async fn hash(&self, password: &Password) -> Result<String, HashError> {
         let password = password.expose().to_owned();
         blocking(move || hash_blocking(&password)).await?
     }
 
     /// `stored` is `None` for an unknown user: the work is the same either way.
-    pub async fn verify(&self, password: &str, stored: Option<&str>) -> Result<bool, ApiError> {
+    pub async fn verify(&self, password: &str, stored: Option<&str>) -> Result<bool, HashError> {
         let password = password.to_owned();
         let known = stored.is_some();
         let phc = match stored {
@@ -60,7 +65,7 @@ impl PasswordHasher {
         Ok(known && matches)
     }
 
-    async fn dummy_hash(&self) -> Result<String, ApiError> {
+    async fn dummy_hash(&self) -> Result<String, HashError> {
         if let Some(h) = self.dummy.get() {
             return Ok(h.clone());
         }

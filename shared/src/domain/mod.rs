@@ -8,7 +8,7 @@ mod user;
 
 pub use mobile::Mobile;
 pub use password::{Password, PasswordPolicy};
-pub use sms_code::SmsCode;
+pub use sms_code::{CodePolicy, SmsCode};
 pub use user::{User, UserId};
 
 /// Why a piece of input was refused. The HTTP layer maps each to its error code.

@@ -1,5 +1,7 @@
 //! A password as the user typed it, within the configured length bounds.
 
+use secrecy::{ExposeSecret, SecretString};
+
 use super::InvalidInput;
 
 /// Length bounds in characters (Unicode scalar values), from configuration.
@@ -15,28 +17,35 @@ impl Default for PasswordPolicy {
     }
 }
 
-/// Never printed: Debug is redacted and there is no Display.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Password(String);
+/// Held as a `SecretString`: its Debug is redacted, it has no Display, and
+/// its memory is zeroed when dropped.
+#[derive(Clone)]
+pub struct Password(SecretString);
 
 impl Password {
     pub fn parse(raw: &str, policy: PasswordPolicy) -> Result<Self, InvalidInput> {
         let len = raw.chars().count();
         if (policy.min_len..=policy.max_len).contains(&len) {
-            Ok(Self(raw.to_owned()))
+            Ok(Self(SecretString::from(raw)))
         } else {
             Err(InvalidInput::Password { min: policy.min_len, max: policy.max_len })
         }
     }
 
     pub fn expose(&self) -> &str {
-        &self.0
+        self.0.expose_secret()
+    }
+}
+
+impl PartialEq for Password {
+    fn eq(&self, other: &Self) -> bool {
+        self.expose() == other.expose()
     }
 }
 
 impl std::fmt::Debug for Password {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Password(**redacted**)")
+        write!(f, "Password({:?})", self.0)
     }
 }
 

@@ -1,16 +1,35 @@
-//! An SMS verification code: a fixed number of ASCII digits.
+//! An SMS verification code, and the rules for codes.
+
+use secrecy::{ExposeSecret, SecretString};
 
 use super::InvalidInput;
 
-/// Never printed: Debug is redacted. Generated from the OS CSPRNG.
-#[derive(Clone, PartialEq, Eq)]
-pub struct SmsCode(String);
+/// The rules for SMS codes, from configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CodePolicy {
+    pub length: usize,
+    pub ttl_seconds: i64,
+    pub resend_interval_seconds: i64,
+    pub max_attempts: u32,
+}
+
+impl CodePolicy {
+    /// Validity in whole minutes, as the SMS template states it.
+    pub fn ttl_minutes(&self) -> i64 {
+        (self.ttl_seconds + 59) / 60
+    }
+}
+
+/// A fixed number of ASCII digits, held as a `SecretString` (redacted
+/// Debug, no Display). Generated from the OS CSPRNG.
+#[derive(Clone)]
+pub struct SmsCode(SecretString);
 
 impl SmsCode {
     pub fn parse(raw: &str, len: usize) -> Result<Self, InvalidInput> {
         let raw = raw.trim();
         if raw.len() == len && raw.bytes().all(|b| b.is_ascii_digit()) {
-            Ok(Self(raw.to_owned()))
+            Ok(Self(SecretString::from(raw)))
         } else {
             Err(InvalidInput::SmsCode { len })
         }
@@ -31,17 +50,23 @@ impl SmsCode {
                 digits.push(char::from(b'0' + b % 10));
             }
         }
-        Self(digits)
+        Self(SecretString::from(digits))
     }
 
     pub fn expose(&self) -> &str {
-        &self.0
+        self.0.expose_secret()
+    }
+}
+
+impl PartialEq for SmsCode {
+    fn eq(&self, other: &Self) -> bool {
+        self.expose() == other.expose()
     }
 }
 
 impl std::fmt::Debug for SmsCode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SmsCode(**redacted**)")
+        write!(f, "SmsCode({:?})", self.0)
     }
 }
 
@@ -86,6 +111,15 @@ mod tests {
 
     #[test]
     fn debug_never_shows_the_code() {
-        assert_eq!(format!("{:?}", SmsCode::parse("123456", 6).unwrap()), "SmsCode(**redacted**)");
+        let shown = format!("{:?}", SmsCode::parse("123456", 6).unwrap());
+        assert!(!shown.contains("123456"), "{shown}");
+    }
+
+    #[test]
+    fn validity_in_minutes_rounds_up() {
+        let policy = |ttl_seconds| CodePolicy { length: 6, ttl_seconds, resend_interval_seconds: 60, max_attempts: 5 };
+        assert_eq!(policy(300).ttl_minutes(), 5);
+        assert_eq!(policy(301).ttl_minutes(), 6);
+        assert_eq!(policy(1).ttl_minutes(), 1);
     }
 }

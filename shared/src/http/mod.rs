@@ -1,26 +1,29 @@
 //! The HTTP layer shared by the Lambda functions and the local API: routing,
-//! turning request bodies into domain values, and turning replies and
-//! errors into responses. Both entry points call [`handle`]; no route has a
-//! second implementation.
+//! turning requests into typed calls, and turning results and refusals into
+//! responses. Both entry points call [`handle`]; no route has a second
+//! implementation.
 
 mod body;
+mod call;
+mod problem;
 mod response;
 mod routes;
 
+pub use body::RequestError;
+pub use call::ParseError;
+pub use problem::{IntoProblem, Problem};
 pub use response::error_response;
-pub use routes::{Endpoint, Route, ROUTES};
+pub use routes::{Endpoint, Route, RouteError, ROUTES};
 
 use std::net::IpAddr;
 use std::time::Instant;
 
-use lambda_http::{Body, Request, RequestExt as _};
+use lambda_http::{Body, Request};
+use tracing::Instrument as _;
 
-use crate::domain::{Mobile, Password, SmsCode};
-use crate::error::ApiError;
-use crate::service::{self, Registration};
-use crate::state::State;
-use body::JsonBody;
-use response::json_response;
+use crate::services::Services;
+use crate::service;
+use call::Call;
 
 pub type Response = http::Response<Body>;
 
@@ -34,92 +37,66 @@ pub enum Scope {
     Only(Endpoint),
 }
 
-/// Everything about one request that the access log line reports.
-struct AccessLog {
-    mobile: Option<String>,
+/// Answers one request inside its own span (method, route, client address,
+/// and the masked mobile once parsed), so every line logged while serving
+/// it carries them; ends with one access line.
+pub async fn handle(services: &Services, scope: Scope, client_ip: Option<IpAddr>, req: Request) -> Response {
+    let span = tracing::info_span!(
+        "request",
+        method = %req.method(),
+        route = tracing::field::Empty,
+        client_ip = %client_ip.map_or_else(|| "-".to_owned(), |ip| ip.to_string()),
+        mobile = tracing::field::Empty,
+    );
+    async move {
+        let started = Instant::now();
+        let response = route_and_answer(services, scope, req).await;
+        tracing::info!(
+            target: "access",
+            status = response.status().as_u16(),
+            latency_ms = started.elapsed().as_micros() as f64 / 1000.0,
+            "request"
+        );
+        response
+    }
+    .instrument(span)
+    .await
 }
 
-/// Answers one request and writes its access log line.
-pub async fn handle(state: &State, scope: Scope, client_ip: Option<IpAddr>, req: Request) -> Response {
-    let started = Instant::now();
-    let method = req.method().clone();
-    let path = req.uri().path().to_owned();
-    let mut log = AccessLog { mobile: None };
-    let matched = routes::match_route(&method, &path).and_then(|m| match scope {
-        Scope::Only(endpoint) if endpoint != m.endpoint => Err(ApiError::NotFound),
+async fn route_and_answer(services: &Services, scope: Scope, req: Request) -> Response {
+    let matched = routes::match_route(req.method(), req.uri().path()).and_then(|m| match scope {
+        Scope::Only(endpoint) if endpoint != m.route.endpoint => Err(RouteError::NotFound),
         _ => Ok(m),
     });
-    let (route, response) = match matched {
-        Ok(m) => (m.route.pattern, dispatch(state, &m, &req, &mut log).await.unwrap_or_else(|e| error_response(&e))),
-        Err(e) => ("-", error_response(&e)),
+    let matched = match matched {
+        Ok(matched) => matched,
+        Err(e) => return error_response(&e),
     };
-    tracing::info!(
-        target: "access",
-        method = %method,
-        route,
-        status = response.status().as_u16(),
-        latency_ms = started.elapsed().as_micros() as f64 / 1000.0,
-        mobile = log.mobile.as_deref().unwrap_or("-"),
-        client_ip = %client_ip.map_or_else(|| "-".to_owned(), |ip| ip.to_string()),
-        "request"
-    );
-    response
-}
-
-/// The client address API Gateway saw (`requestContext.http.sourceIp`).
-pub fn lambda_source_ip(req: &Request) -> Option<IpAddr> {
-    match req.request_context_ref()? {
-        lambda_http::request::RequestContext::ApiGatewayV2(ctx) => ctx.http.source_ip.as_deref()?.parse().ok(),
-        _ => None,
+    tracing::Span::current().record("route", matched.route.pattern);
+    match Call::parse(matched, req.body(), services.settings()) {
+        Ok(call) => answer(services, call).await,
+        Err(e) => error_response(&e),
     }
 }
 
-fn parse_mobile(raw: &str, log: &mut AccessLog) -> Result<Mobile, ApiError> {
-    let mobile = Mobile::parse(raw)?;
-    log.mobile = Some(mobile.masked());
-    Ok(mobile)
-}
-
-async fn dispatch(state: &State, m: &routes::Match, req: &Request, log: &mut AccessLog) -> Result<Response, ApiError> {
-    let body = || JsonBody::parse(req.body());
-    match m.endpoint {
-        Endpoint::CheckMobile => {
-            let mobile = parse_mobile(m.path_mobile.as_deref().unwrap_or_default(), log)?;
-            Ok(json_response(http::StatusCode::OK, &service::check_mobile(state, &mobile).await?))
-        }
-        Endpoint::SendSms => {
-            let raw = match &m.path_mobile {
-                Some(raw) => raw.clone(),
-                None => body()?.required_str("mobile")?.to_owned(),
-            };
-            let mobile = parse_mobile(&raw, log)?;
-            Ok(json_response(http::StatusCode::OK, &service::send_sms(state, &mobile).await?))
-        }
-        Endpoint::Register => {
-            let body = body()?;
-            let (mobile, password, sms_code) =
-                (body.required_str("mobile")?, body.required_str("password")?, body.required_str("sms_code")?);
-            let password2 = body.optional_str("password2")?;
-            let mobile = parse_mobile(mobile, log)?;
-            let password = Password::parse(password, state.settings.password)?;
-            if password2.is_some_and(|p2| p2 != password.expose()) {
-                return Err(ApiError::PasswordMismatch);
-            }
-            let sms_code = SmsCode::parse(sms_code, state.settings.code.length)?;
-            let session = service::register(state, Registration { mobile, password, sms_code }).await?;
-            Ok(json_response(http::StatusCode::CREATED, &session))
-        }
-        Endpoint::Login => {
-            let body = body()?;
-            let username = match body.optional_str("username")? {
-                Some(username) => username,
-                None => body.optional_str("mobile")?.ok_or_else(|| body::missing("username"))?,
-            };
-            let password = body.required_str("password")?;
-            // A username that is no mobile cannot exist: the service answers
-            // it like any unknown user, after the same work.
-            let mobile = parse_mobile(username, log).ok();
-            Ok(json_response(http::StatusCode::OK, &service::login(state, mobile.as_ref(), password).await?))
-        }
+async fn answer(services: &Services, call: Call) -> Response {
+    use http::StatusCode;
+    match call {
+        Call::CheckMobile(mobile) => match service::check_mobile(services.users(), &mobile).await {
+            Ok(()) => response::mobile_free(&mobile),
+            Err(e) => error_response(&e),
+        },
+        Call::SendSms(mobile) => match services.send_sms().run(&mobile).await {
+            Ok(sent) => response::sms_sent(sent),
+            Err(e) => error_response(&e),
+        },
+        Call::Register(registration) => match services.register().run(registration).await {
+            Ok(session) => response::session(StatusCode::CREATED, &session),
+            Err(e) => error_response(&e),
+        },
+        Call::Login(credentials) => match services.login().run(&credentials).await {
+            Ok(session) => response::session(StatusCode::OK, &session),
+            Err(e) => error_response(&e),
+        },
     }
 }

@@ -1,11 +1,14 @@
-//! Replies and errors as HTTP responses: the one place an `ApiError`
-//! becomes a status, headers and a body.
+//! Response bodies: the success replies of each route, and errors through
+//! their `Problem`. Every response of the API is made here.
 
 use lambda_http::Body;
+use secrecy::ExposeSecret;
 use serde::Serialize;
 
+use super::problem::IntoProblem;
 use super::Response;
-use crate::error::ApiError;
+use crate::domain::Mobile;
+use crate::service::{Session, SmsSent};
 
 pub(crate) fn json_response(status: http::StatusCode, body: &impl Serialize) -> Response {
     let json = serde_json::to_string(body).unwrap_or_else(|_| r#"{"code":"internal_error"}"#.to_owned());
@@ -18,41 +21,74 @@ pub(crate) fn json_response(status: http::StatusCode, body: &impl Serialize) -> 
         .expect("static headers are valid")
 }
 
+pub(crate) fn mobile_free(mobile: &Mobile) -> Response {
+    #[derive(Serialize)]
+    struct Free<'a> {
+        mobile: &'a str,
+        registered: bool,
+        message: &'static str,
+    }
+    json_response(http::StatusCode::OK, &Free { mobile: mobile.as_str(), registered: false, message: "ok" })
+}
+
+pub(crate) fn sms_sent(sent: SmsSent) -> Response {
+    #[derive(Serialize)]
+    struct Sent {
+        message: &'static str,
+        expires_in: i64,
+        resend_after: i64,
+    }
+    let body = Sent { message: "短信发送成功", expires_in: sent.expires_in, resend_after: sent.resend_after };
+    json_response(http::StatusCode::OK, &body)
+}
+
+pub(crate) fn session(status: http::StatusCode, session: &Session) -> Response {
+    #[derive(Serialize)]
+    struct LoggedIn<'a> {
+        id: &'a str,
+        username: &'a str,
+        token: &'a str,
+        expires_in: i64,
+    }
+    let body = LoggedIn {
+        id: &session.user_id.0,
+        username: &session.username,
+        token: session.token.expose_secret(),
+        expires_in: session.expires_in,
+    };
+    json_response(status, &body)
+}
+
 #[derive(Serialize)]
 struct ErrorBody<'a> {
     code: &'a str,
-    message: String,
+    message: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     field: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     retry_after: Option<u64>,
 }
 
-pub fn error_response(error: &ApiError) -> Response {
-    let status = error.status();
-    if status.is_server_error() {
-        // The chain goes to the log, never to the client.
-        let mut chain = error.to_string();
-        let mut source = std::error::Error::source(error);
-        while let Some(cause) = source {
-            chain.push_str(": ");
-            chain.push_str(&cause.to_string());
-            source = cause.source();
-        }
-        tracing::error!(code = error.code(), error = %chain, "request failed");
+/// The answer to any refusal or failure. A 5xx is logged here, once, with
+/// the error's whole chain; the client gets only the code and message.
+pub fn error_response<E: IntoProblem>(error: &E) -> Response {
+    let problem = error.problem();
+    if problem.status.is_server_error() {
+        tracing::error!(code = problem.code, error = %crate::telemetry::error_chain(error), "request failed");
     }
-    let retry_after = match error {
-        ApiError::SmsTooFrequent { retry_after } => Some(*retry_after),
-        _ => None,
+    let body = ErrorBody {
+        code: problem.code,
+        message: &problem.message,
+        field: problem.field,
+        retry_after: problem.retry_after,
     };
-    let body = ErrorBody { code: error.code(), message: error.message(), field: error.field(), retry_after };
-    let mut response = json_response(status, &body);
+    let mut response = json_response(problem.status, &body);
     let headers = response.headers_mut();
-    if let Some(seconds) = retry_after {
+    if let Some(seconds) = problem.retry_after {
         headers.insert(http::header::RETRY_AFTER, seconds.into());
     }
-    if let ApiError::MethodNotAllowed { allow } = error {
-        headers.insert(http::header::ALLOW, http::HeaderValue::from_static(allow));
+    if let Some(allow) = problem.allow.and_then(|a| http::HeaderValue::try_from(a).ok()) {
+        headers.insert(http::header::ALLOW, allow);
     }
     response
 }

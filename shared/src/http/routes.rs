@@ -3,8 +3,6 @@
 
 use http::Method;
 
-use crate::error::ApiError;
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Endpoint {
     CheckMobile,
@@ -42,15 +40,34 @@ pub const ROUTES: &[Route] = &[
     Route { method: "POST", pattern: "/user/login", endpoint: Endpoint::Login },
 ];
 
-pub(crate) struct Match {
-    pub route: &'static Route,
-    pub endpoint: Endpoint,
-    /// The `{mobile}` segment, percent-decoded.
-    pub path_mobile: Option<String>,
+/// Where a matched route's input is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Input {
+    /// The `{mobile}` segment of the path, percent-decoded.
+    PathMobile(String),
+    /// The JSON body.
+    Body,
 }
 
-/// The value of `{mobile}` if `path` fits `pattern`.
-fn fit(pattern: &str, path: &str) -> Option<Option<String>> {
+#[derive(Debug)]
+pub(crate) struct Matched {
+    pub route: &'static Route,
+    pub input: Input,
+}
+
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum RouteError {
+    #[error("no route has this path")]
+    NotFound,
+    #[error("the path exists, not with this method")]
+    MethodNotAllowed {
+        /// The methods the path takes, in the route table's order.
+        allow: String,
+    },
+}
+
+/// How `path` fits `pattern`, if it does.
+fn fit(pattern: &str, path: &str) -> Option<Input> {
     match pattern.strip_suffix("{mobile}") {
         Some(prefix) => {
             let segment = path.strip_prefix(prefix)?;
@@ -59,33 +76,32 @@ fn fit(pattern: &str, path: &str) -> Option<Option<String>> {
             }
             // An undecodable segment still names the route; parsing rejects it as a mobile.
             let decoded = percent_encoding::percent_decode_str(segment).decode_utf8_lossy();
-            Some(Some(decoded.into_owned()))
+            Some(Input::PathMobile(decoded.into_owned()))
         }
-        None => (pattern == path).then_some(None),
+        None => (pattern == path).then_some(Input::Body),
     }
 }
 
-pub(crate) fn match_route(method: &Method, path: &str) -> Result<Match, ApiError> {
+pub(crate) fn match_route(method: &Method, path: &str) -> Result<Matched, RouteError> {
     // The original client sends a trailing slash; accept one everywhere.
     let path = match path.strip_suffix('/') {
         Some(trimmed) if !trimmed.is_empty() => trimmed,
         _ => path,
     };
-    let mut allowed: Vec<&'static str> = Vec::new();
+    let mut allow: Vec<&'static str> = Vec::new();
     for route in ROUTES {
-        if let Some(path_mobile) = fit(route.pattern, path) {
+        if let Some(input) = fit(route.pattern, path) {
             if route.method == method.as_str() {
-                return Ok(Match { route, endpoint: route.endpoint, path_mobile });
+                return Ok(Matched { route, input });
             }
-            allowed.push(route.method);
+            if !allow.contains(&route.method) {
+                allow.push(route.method);
+            }
         }
     }
-    match allowed.first() {
-        Some(_) if allowed.contains(&"GET") && allowed.contains(&"POST") => {
-            Err(ApiError::MethodNotAllowed { allow: "GET, POST" })
-        }
-        Some(first) => Err(ApiError::MethodNotAllowed { allow: first }),
-        None => Err(ApiError::NotFound),
+    match allow.is_empty() {
+        true => Err(RouteError::NotFound),
+        false => Err(RouteError::MethodNotAllowed { allow: allow.join(", ") }),
     }
 }
 
@@ -93,37 +109,49 @@ pub(crate) fn match_route(method: &Method, path: &str) -> Result<Match, ApiError
 mod tests {
     use super::*;
 
-    fn endpoint(method: Method, path: &str) -> Result<(Endpoint, Option<String>), &'static str> {
-        match_route(&method, path).map(|m| (m.endpoint, m.path_mobile)).map_err(|e| e.code())
+    fn endpoint(method: Method, path: &str) -> Result<(Endpoint, Input), RouteError> {
+        match_route(&method, path).map(|m| (m.route.endpoint, m.input))
+    }
+
+    fn mobile(raw: &str) -> Input {
+        Input::PathMobile(raw.into())
     }
 
     #[test]
     fn every_route_matches_with_and_without_a_trailing_slash() {
-        assert_eq!(endpoint(Method::POST, "/user/sms"), Ok((Endpoint::SendSms, None)));
-        assert_eq!(endpoint(Method::POST, "/user/sms/"), Ok((Endpoint::SendSms, None)));
-        assert_eq!(endpoint(Method::POST, "/user/register/"), Ok((Endpoint::Register, None)));
-        assert_eq!(endpoint(Method::POST, "/user/login/"), Ok((Endpoint::Login, None)));
-        assert_eq!(
-            endpoint(Method::GET, "/user/mobile/13812345678/"),
-            Ok((Endpoint::CheckMobile, Some("13812345678".into())))
-        );
-        assert_eq!(endpoint(Method::GET, "/user/sms/13812345678"), Ok((Endpoint::SendSms, Some("13812345678".into()))));
+        assert_eq!(endpoint(Method::POST, "/user/sms"), Ok((Endpoint::SendSms, Input::Body)));
+        assert_eq!(endpoint(Method::POST, "/user/sms/"), Ok((Endpoint::SendSms, Input::Body)));
+        assert_eq!(endpoint(Method::POST, "/user/register/"), Ok((Endpoint::Register, Input::Body)));
+        assert_eq!(endpoint(Method::POST, "/user/login/"), Ok((Endpoint::Login, Input::Body)));
+        assert_eq!(endpoint(Method::GET, "/user/mobile/13812345678/"), Ok((Endpoint::CheckMobile, mobile("13812345678"))));
+        assert_eq!(endpoint(Method::GET, "/user/sms/13812345678"), Ok((Endpoint::SendSms, mobile("13812345678"))));
     }
 
     #[test]
     fn the_mobile_segment_is_percent_decoded() {
         assert_eq!(
             endpoint(Method::GET, "/user/mobile/%2B86%20138-1234-5678"),
-            Ok((Endpoint::CheckMobile, Some("+86 138-1234-5678".into())))
+            Ok((Endpoint::CheckMobile, mobile("+86 138-1234-5678")))
         );
     }
 
     #[test]
     fn unknown_paths_are_not_found_and_wrong_methods_are_not_allowed() {
-        assert_eq!(endpoint(Method::GET, "/user/nothing"), Err("not_found"));
-        assert_eq!(endpoint(Method::GET, "/user/mobile/"), Err("not_found"));
-        assert_eq!(endpoint(Method::GET, "/user/mobile/1/2"), Err("not_found"));
-        assert_eq!(endpoint(Method::GET, "/user/register"), Err("method_not_allowed"));
-        assert_eq!(endpoint(Method::DELETE, "/user/sms/13812345678"), Err("method_not_allowed"));
+        assert_eq!(endpoint(Method::GET, "/user/nothing"), Err(RouteError::NotFound));
+        assert_eq!(endpoint(Method::GET, "/user/mobile/"), Err(RouteError::NotFound));
+        assert_eq!(endpoint(Method::GET, "/user/mobile/1/2"), Err(RouteError::NotFound));
+        let not_allowed = |allow: &str| Err(RouteError::MethodNotAllowed { allow: allow.into() });
+        assert_eq!(endpoint(Method::GET, "/user/register"), not_allowed("POST"));
+        assert_eq!(endpoint(Method::DELETE, "/user/mobile/13812345678"), not_allowed("GET"));
+    }
+
+    #[test]
+    fn allow_lists_every_method_the_path_takes_from_the_table() {
+        // `/user/sms` (POST) is a different path from `/user/sms/{mobile}` (GET).
+        assert_eq!(
+            endpoint(Method::DELETE, "/user/sms/13812345678"),
+            Err(RouteError::MethodNotAllowed { allow: "GET".into() })
+        );
+        assert_eq!(endpoint(Method::PUT, "/user/sms"), Err(RouteError::MethodNotAllowed { allow: "POST".into() }));
     }
 }

@@ -1,21 +1,20 @@
 //! Is this number free to register?
 
-use serde::Serialize;
-
 use crate::domain::Mobile;
-use crate::error::ApiError;
-use crate::state::State;
+use crate::store::{StoreError, UserStore};
 
-#[derive(Debug, Serialize)]
-pub struct MobileStatus {
-    pub mobile: String,
-    pub registered: bool,
-    pub message: &'static str,
+#[derive(Debug, thiserror::Error)]
+pub enum CheckMobileError {
+    #[error("mobile already registered")]
+    MobileRegistered,
+    #[error("could not look the number up")]
+    Store(#[from] StoreError),
 }
 
-pub async fn check_mobile(state: &State, mobile: &Mobile) -> Result<MobileStatus, ApiError> {
-    match state.store.find_user(mobile).await? {
-        Some(_) => Err(ApiError::MobileRegistered),
-        None => Ok(MobileStatus { mobile: mobile.as_str().to_owned(), registered: false, message: "ok" }),
+/// `Ok` when no user has this number.
+pub async fn check_mobile(users: &dyn UserStore, mobile: &Mobile) -> Result<(), CheckMobileError> {
+    match users.find_user(mobile).await? {
+        Some(_) => Err(CheckMobileError::MobileRegistered),
+        None => Ok(()),
     }
 }

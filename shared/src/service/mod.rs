@@ -1,38 +1,39 @@
-//! One module per use case. Each takes parsed domain values and the state,
-//! and answers with a reply to serialise or an `ApiError`.
+//! One module per use case. Each is handed only the capabilities it uses
+//! (a store trait, a hasher, a signer, a clock), takes parsed domain values,
+//! and answers with a plain result or its own refusal enum. None of them
+//! knows HTTP: `crate::http` turns results into responses.
 
 mod check_mobile;
 mod login;
 mod register;
 mod send_sms;
 
-pub use check_mobile::{check_mobile, MobileStatus};
-pub use login::login;
-pub use register::{register, Registration};
-pub use send_sms::{send_sms, SmsSent};
+pub use check_mobile::{check_mobile, CheckMobileError};
+pub use login::{Credentials, Login, LoginError};
+pub use register::{Register, RegisterError, Registration};
+pub use send_sms::{SendSms, SendSmsError, SmsSent};
 
-use serde::Serialize;
+use secrecy::SecretString;
 
-use crate::domain::User;
-use crate::error::ApiError;
-use crate::state::State;
+use crate::auth::{TokenError, TokenSigner};
+use crate::domain::{User, UserId};
 
-/// What register and login answer: the user is logged in.
-#[derive(Debug, Serialize)]
+/// What register and login give: the user is logged in.
+#[derive(Debug)]
 pub struct Session {
-    pub id: String,
+    pub user_id: UserId,
     pub username: String,
-    pub token: String,
+    pub token: SecretString,
     pub expires_in: i64,
 }
 
 impl Session {
-    fn issue(state: &State, user: &User) -> Result<Self, ApiError> {
+    fn issue(signer: &TokenSigner, user: &User, now: i64) -> Result<Self, TokenError> {
         Ok(Self {
-            id: user.id.0.clone(),
+            user_id: user.id.clone(),
             username: user.username().to_owned(),
-            token: state.tokens.issue(user, state.clock.now())?,
-            expires_in: state.tokens.ttl_seconds(),
+            token: signer.sign(user, now)?,
+            expires_in: signer.ttl_seconds(),
         })
     }
 }

@@ -4,11 +4,11 @@
 //! transaction, so of many concurrent attempts one succeeds and the rest
 //! find either the code consumed or the mobile taken.
 
+use crate::auth::{CodeHasher, HashError, PasswordHasher, TokenError, TokenSigner};
+use crate::clock::Clock;
 use crate::domain::{Mobile, Password, SmsCode, User, UserId};
-use crate::error::ApiError;
 use crate::service::Session;
-use crate::state::State;
-use crate::store::{CodeClaim, CreateUserError};
+use crate::store::{CodeClaim, CreateUserError, Store, StoreError};
 
 #[derive(Debug)]
 pub struct Registration {
@@ -17,36 +17,64 @@ pub struct Registration {
     pub sms_code: SmsCode,
 }
 
-pub async fn register(state: &State, input: Registration) -> Result<Session, ApiError> {
-    let max_attempts = state.settings.code.max_attempts;
-    let now = state.clock.now();
-    if state.store.find_user(&input.mobile).await?.is_some() {
-        return Err(ApiError::MobileRegistered);
-    }
-    let stored = state.store.find_code(&input.mobile, now).await?.ok_or(ApiError::InvalidSmsCode)?;
-    if stored.attempts >= max_attempts {
-        return Err(ApiError::SmsCodeAttemptsExceeded);
-    }
-    let claim = CodeClaim { send_id: &stored.send_id, max_attempts, now };
-    if !state.codes.matches(&input.mobile, &input.sms_code, &stored.code_hash) {
-        // The try that uses up the last attempt already says the code is burnt.
-        return match state.store.record_failed_attempt(&input.mobile, claim).await? {
-            Some(attempts) if attempts >= max_attempts => Err(ApiError::SmsCodeAttemptsExceeded),
-            _ => Err(ApiError::InvalidSmsCode),
+#[derive(Debug, thiserror::Error)]
+pub enum RegisterError {
+    #[error("mobile already registered")]
+    MobileRegistered,
+    #[error("no live code matches")]
+    InvalidCode,
+    #[error("too many wrong codes: the code is burnt")]
+    AttemptsExceeded,
+    #[error("could not hash the password")]
+    Hashing(#[from] HashError),
+    #[error("could not issue a token")]
+    Token(#[from] TokenError),
+    #[error("could not read or write the account")]
+    Store(#[from] StoreError),
+}
+
+pub struct Register<'a> {
+    /// Users, codes and the transaction that joins them.
+    pub store: &'a dyn Store,
+    pub code_hasher: &'a CodeHasher,
+    pub password_hasher: &'a PasswordHasher,
+    pub token_signer: &'a TokenSigner,
+    pub clock: &'a dyn Clock,
+    pub max_attempts: u32,
+}
+
+impl Register<'_> {
+    pub async fn run(&self, input: Registration) -> Result<Session, RegisterError> {
+        let max_attempts = self.max_attempts;
+        let now = self.clock.now();
+        if self.store.find_user(&input.mobile).await?.is_some() {
+            return Err(RegisterError::MobileRegistered);
+        }
+        let stored = self.store.find_code(&input.mobile, now).await?.ok_or(RegisterError::InvalidCode)?;
+        if stored.attempts >= max_attempts {
+            return Err(RegisterError::AttemptsExceeded);
+        }
+        let claim = CodeClaim { send_id: &stored.send_id, max_attempts, now };
+        if !self.code_hasher.matches(&input.mobile, &input.sms_code, &stored.code_hash) {
+            // The try that uses up the last attempt already says the code is burnt.
+            return match self.store.record_failed_attempt(&input.mobile, claim).await? {
+                Some(attempts) if attempts >= max_attempts => Err(RegisterError::AttemptsExceeded),
+                _ => Err(RegisterError::InvalidCode),
+            };
+        }
+        // Hash only once the code is known good: argon2 is the expensive step.
+        let user = User {
+            id: UserId::new_random(),
+            mobile: input.mobile,
+            password_hash: self.password_hasher.hash(&input.password).await?,
+            created_at: now,
         };
+        self.store.create_user(&user, claim).await.map_err(|e| match e {
+            CreateUserError::Registered => RegisterError::MobileRegistered,
+            CreateUserError::CodeGone => RegisterError::InvalidCode,
+            CreateUserError::Store(e) => RegisterError::Store(e),
+        })?;
+        tracing::info!(user_id = %user.id.0, "user registered");
+        Ok(Session::issue(self.token_signer, &user, now)?)
     }
-    // Hash only once the code is known good: argon2 is the expensive step.
-    let user = User {
-        id: UserId::new_random(),
-        mobile: input.mobile,
-        password_hash: state.passwords.hash(&input.password).await?,
-        created_at: now,
-    };
-    state.store.create_user(&user, claim).await.map_err(|e| match e {
-        CreateUserError::Registered => ApiError::MobileRegistered,
-        CreateUserError::CodeGone => ApiError::InvalidSmsCode,
-        CreateUserError::Store(e) => ApiError::ServiceUnavailable(e),
-    })?;
-    tracing::info!(mobile = %user.mobile.masked(), user_id = %user.id.0, "user registered");
-    Session::issue(state, &user)
 }

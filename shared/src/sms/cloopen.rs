@@ -11,6 +11,8 @@ use serde::Deserialize;
 
 use super::{SmsError, SmsSender};
 use crate::clock::{Clock, SystemClock};
+use secrecy::ExposeSecret;
+
 use crate::config::CloopenSettings;
 use crate::domain::{Mobile, SmsCode};
 
@@ -46,7 +48,7 @@ pub fn china_timestamp(unix_seconds: i64) -> String {
 }
 
 /// The `sig` query parameter.
-pub fn signature(account_sid: &str, auth_token: &str, timestamp: &str) -> String {
+fn signature(account_sid: &str, auth_token: &str, timestamp: &str) -> String {
     let digest = Md5::digest(format!("{account_sid}{auth_token}{timestamp}"));
     hex::encode_upper(digest)
 }
@@ -67,7 +69,7 @@ impl SmsSender for CloopenSender {
             "{}/2013-12-26/Accounts/{}/SMS/TemplateSMS?sig={}",
             s.base_url,
             s.account_sid,
-            signature(&s.account_sid, &s.auth_token, &timestamp)
+            signature(&s.account_sid, s.auth_token.expose_secret(), &timestamp)
         );
         let body = serde_json::json!({
             "to": mobile.as_str(),
@@ -91,7 +93,7 @@ impl SmsSender for CloopenSender {
         let status = response.status();
         let bytes = response.bytes().await.map_err(transport)?;
         let reply: CloopenReply = serde_json::from_slice(&bytes)
-            .map_err(|_| SmsError::Transport(format!("HTTP {status} with a body that is not Cloopen's JSON")))?;
+            .map_err(|_| SmsError::Transport(format!("HTTP {status} with a body that is not Cloopen's JSON").into()))?;
         if reply.status_code == "000000" {
             Ok(())
         } else {
@@ -101,15 +103,8 @@ impl SmsSender for CloopenSender {
 }
 
 fn transport(e: reqwest::Error) -> SmsError {
-    // reqwest's Display omits the cause (connection refused, DNS, TLS).
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(&e);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    SmsError::Transport(text)
+    // The URL carries the account SID and the signature: it stays out of every error.
+    SmsError::Transport(Box::new(e.without_url()))
 }
 
 #[cfg(test)]

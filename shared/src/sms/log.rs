@@ -33,6 +33,6 @@ impl SmsSender for LogSender {
         let text = message_text(code, ttl_minutes);
         tracing::info!(target: "sms_log_backend", mobile = mobile.as_str(), code = code.expose(), "SMS not sent (log backend): {text}");
         let line = serde_json::json!({ "mobile": mobile.as_str(), "code": code.expose(), "text": text });
-        self.append_to_outbox(&line).map_err(|e| SmsError::Transport(format!("outbox: {e}")))
+        self.append_to_outbox(&line).map_err(|e| SmsError::Transport(Box::new(e)))
     }
 }

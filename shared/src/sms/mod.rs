@@ -4,7 +4,7 @@ mod cloopen;
 mod log;
 mod sns;
 
-pub use cloopen::{signature, CloopenSender};
+pub use cloopen::CloopenSender;
 pub use log::LogSender;
 pub use sns::SnsSender;
 
@@ -15,8 +15,8 @@ pub enum SmsError {
     /// The provider answered and refused, with its own status code.
     #[error("provider refused the message: {code} {message}")]
     Rejected { code: String, message: String },
-    #[error("provider unreachable or answered nonsense: {0}")]
-    Transport(String),
+    #[error("provider unreachable or answered nonsense")]
+    Transport(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error("provider did not answer within {0:?}")]
     Timeout(std::time::Duration),
 }

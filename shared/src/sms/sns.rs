@@ -1,6 +1,7 @@
 //! AWS SNS `Publish` straight to a phone number, as a transactional SMS.
 
-use aws_sdk_sns::error::DisplayErrorContext;
+use aws_sdk_sns::error::ProvideErrorMetadata as _;
+use aws_sdk_sns::operation::RequestId as _;
 use aws_sdk_sns::types::MessageAttributeValue;
 
 use super::{message_text, SmsError, SmsSender};
@@ -25,7 +26,7 @@ impl SmsSender for SnsSender {
             .data_type("String")
             .string_value("Transactional")
             .build()
-            .map_err(|e| SmsError::Transport(e.to_string()))?;
+            .map_err(|e| SmsError::Transport(Box::new(e)))?;
         self.client
             .publish()
             .phone_number(mobile.e164())
@@ -35,11 +36,13 @@ impl SmsSender for SnsSender {
             .await
             .map(drop)
             .map_err(|e| match e.as_service_error() {
+                // SNS's own message echoes the phone number: only its code and
+                // the request id (to find it in AWS's records) are kept.
                 Some(service) => SmsError::Rejected {
-                    code: aws_sdk_sns::error::ProvideErrorMetadata::code(service).unwrap_or("unknown").to_owned(),
-                    message: DisplayErrorContext(&e).to_string(),
+                    code: service.code().unwrap_or("unknown").to_owned(),
+                    message: format!("request id {}", e.request_id().unwrap_or("-")),
                 },
-                None => SmsError::Transport(DisplayErrorContext(&e).to_string()),
+                None => SmsError::Transport(Box::new(e)),
             })
     }
 }

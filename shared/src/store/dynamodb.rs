@@ -11,7 +11,7 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, ConditionCheck, Delete, KeySchemaElement, KeyType, Put,
@@ -19,7 +19,9 @@ use aws_sdk_dynamodb::types::{
 };
 use aws_sdk_dynamodb::Client;
 
-use super::{BeginSmsError, CodeClaim, CreateUserError, PendingCode, Store, StoreError, StoredCode};
+use super::{
+    AccountStore, BeginSmsError, CodeClaim, CodeStore, CreateUserError, PendingCode, StoreError, StoredCode, UserStore,
+};
 use crate::domain::{Mobile, User, UserId};
 
 type Item = HashMap<String, AttributeValue>;
@@ -53,7 +55,7 @@ fn store_err<E>(e: E) -> StoreError
 where
     E: std::error::Error + Send + Sync + 'static,
 {
-    StoreError::new(DisplayErrorContext(e).to_string())
+    StoreError::new(e)
 }
 
 fn build_err(e: aws_sdk_dynamodb::error::BuildError) -> StoreError {
@@ -232,11 +234,14 @@ fn is_condition_failed<E: ProvideErrorMetadata>(e: &SdkError<E, impl std::fmt::D
 }
 
 #[async_trait::async_trait]
-impl Store for DynamoStore {
+impl UserStore for DynamoStore {
     async fn find_user(&self, mobile: &Mobile) -> Result<Option<User>, StoreError> {
         self.get(user_key(mobile)).await?.as_ref().map(user_from_item).transpose()
     }
+}
 
+#[async_trait::async_trait]
+impl CodeStore for DynamoStore {
     async fn begin_sms(&self, mobile: &Mobile, pending: &PendingCode, now: i64) -> Result<(), BeginSmsError> {
         let not_registered = ConditionCheck::builder()
             .table_name(&self.table)
@@ -337,6 +342,10 @@ impl Store for DynamoStore {
         }
     }
 
+}
+
+#[async_trait::async_trait]
+impl AccountStore for DynamoStore {
     async fn create_user(&self, user: &User, claim: CodeClaim<'_>) -> Result<(), CreateUserError> {
         let consume_code = Delete::builder()
             .table_name(&self.table)

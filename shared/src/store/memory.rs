@@ -5,7 +5,9 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use super::{BeginSmsError, CodeClaim, CreateUserError, PendingCode, Store, StoreError, StoredCode};
+use super::{
+    AccountStore, BeginSmsError, CodeClaim, CodeStore, CreateUserError, PendingCode, StoreError, StoredCode, UserStore,
+};
 use crate::domain::{Mobile, User};
 
 #[derive(Default)]
@@ -28,11 +30,14 @@ impl MemoryStore {
 }
 
 #[async_trait::async_trait]
-impl Store for MemoryStore {
+impl UserStore for MemoryStore {
     async fn find_user(&self, mobile: &Mobile) -> Result<Option<User>, StoreError> {
         Ok(self.lock().users.get(mobile).cloned())
     }
+}
 
+#[async_trait::async_trait]
+impl CodeStore for MemoryStore {
     async fn begin_sms(&self, mobile: &Mobile, pending: &PendingCode, now: i64) -> Result<(), BeginSmsError> {
         let mut data = self.lock();
         if data.users.contains_key(mobile) {
@@ -77,6 +82,10 @@ impl Store for MemoryStore {
         }))
     }
 
+}
+
+#[async_trait::async_trait]
+impl AccountStore for MemoryStore {
     async fn create_user(&self, user: &User, claim: CodeClaim<'_>) -> Result<(), CreateUserError> {
         let mut data = self.lock();
         if data.users.contains_key(&user.mobile) {

@@ -61,8 +61,9 @@ impl CodeClaim<'_> {
     }
 }
 
+/// The store could not answer: unreachable, refused, or an item it could not read.
 #[derive(Debug, thiserror::Error)]
-#[error("store unavailable: {0}")]
+#[error("store unavailable")]
 pub struct StoreError(#[source] pub Box<dyn std::error::Error + Send + Sync>);
 
 impl StoreError {
@@ -91,10 +92,15 @@ pub enum CreateUserError {
     Store(#[from] StoreError),
 }
 
+/// Reading users.
 #[async_trait::async_trait]
-pub trait Store: Send + Sync {
+pub trait UserStore: Send + Sync {
     async fn find_user(&self, mobile: &Mobile) -> Result<Option<User>, StoreError>;
+}
 
+/// Codes texted to numbers: recording a send, reading and counting guesses.
+#[async_trait::async_trait]
+pub trait CodeStore: Send + Sync {
     /// Records a new code unless the mobile is registered or the last code's
     /// resend interval has not passed: one atomic step, so of many
     /// concurrent sends exactly one proceeds to text a code. Replaces any
@@ -111,7 +117,16 @@ pub trait Store: Send + Sync {
     /// Counts a wrong guess against the claimed code; returns the attempts
     /// made so far, or `None` when that code is no longer live.
     async fn record_failed_attempt(&self, mobile: &Mobile, claim: CodeClaim<'_>) -> Result<Option<u32>, StoreError>;
+}
 
+/// Writes that span users and codes: one transaction each.
+#[async_trait::async_trait]
+pub trait AccountStore: Send + Sync {
     /// Consumes the claimed code and creates the user, both or neither.
     async fn create_user(&self, user: &User, claim: CodeClaim<'_>) -> Result<(), CreateUserError>;
 }
+
+/// Everything a whole service needs; each use case is handed only the capabilities above it uses.
+pub trait Store: UserStore + CodeStore + AccountStore {}
+
+impl<T: UserStore + CodeStore + AccountStore> Store for T {}

@@ -1,0 +1,152 @@
+//! `Services`: everything the use cases need, built once per cold start and
+//! shared by reference. Its parts are private; each use case is handed only
+//! the ones it uses (`send_sms()`, `register()`, …).
+
+use std::sync::Arc;
+
+use crate::auth::{CodeHasher, PasswordHasher, TokenSigner};
+use crate::clock::{Clock, SystemClock};
+use crate::config::{ConfigError, Mode, Settings, SmsBackend, StoreKind};
+use crate::service::{Login, Register, SendSms};
+use crate::sms::{CloopenSender, LogSender, NoSms, SmsSender, SnsSender};
+use crate::store::{DynamoStore, MemoryStore, Store, StoreError, UserStore};
+
+pub struct Services {
+    settings: Settings,
+    store: Arc<dyn Store>,
+    sms: Arc<dyn SmsSender>,
+    clock: Arc<dyn Clock>,
+    password_hasher: PasswordHasher,
+    code_hasher: CodeHasher,
+    token_signer: TokenSigner,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("configuration")]
+    Config(#[from] ConfigError),
+    #[error("SMS client")]
+    SmsClient(#[source] reqwest::Error),
+    #[error("creating the table")]
+    CreateTable(#[source] StoreError),
+}
+
+impl Services {
+    pub fn builder(settings: Settings) -> ServicesBuilder {
+        ServicesBuilder { settings, store: None, sms: None, clock: None, create_table: false }
+    }
+
+    pub async fn from_env(mode: Mode) -> Result<Self, StartupError> {
+        Self::builder(Settings::from_env(mode)?).build().await
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    pub fn users(&self) -> &dyn UserStore {
+        self.store.as_ref()
+    }
+
+    pub fn send_sms(&self) -> SendSms<'_> {
+        SendSms {
+            codes: self.store.as_ref(),
+            sender: self.sms.as_ref(),
+            code_hasher: &self.code_hasher,
+            clock: self.clock.as_ref(),
+            policy: self.settings.code,
+            provider_timeout: self.settings.sms_timeout,
+        }
+    }
+
+    pub fn register(&self) -> Register<'_> {
+        Register {
+            store: self.store.as_ref(),
+            code_hasher: &self.code_hasher,
+            password_hasher: &self.password_hasher,
+            token_signer: &self.token_signer,
+            clock: self.clock.as_ref(),
+            max_attempts: self.settings.code.max_attempts,
+        }
+    }
+
+    pub fn login(&self) -> Login<'_> {
+        Login {
+            users: self.store.as_ref(),
+            password_hasher: &self.password_hasher,
+            token_signer: &self.token_signer,
+            clock: self.clock.as_ref(),
+        }
+    }
+}
+
+/// Chooses the parts; whatever is not given is built from the settings.
+pub struct ServicesBuilder {
+    settings: Settings,
+    store: Option<Arc<dyn Store>>,
+    sms: Option<Arc<dyn SmsSender>>,
+    clock: Option<Arc<dyn Clock>>,
+    create_table: bool,
+}
+
+impl ServicesBuilder {
+    pub fn store(mut self, store: Arc<dyn Store>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    pub fn sms(mut self, sms: Arc<dyn SmsSender>) -> Self {
+        self.sms = Some(sms);
+        self
+    }
+
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// Create the DynamoDB table when it is missing (moto, DynamoDB Local).
+    /// Deployed Lambdas never do: the table comes from template.yaml.
+    pub fn create_table(mut self, create: bool) -> Self {
+        self.create_table = create;
+        self
+    }
+
+    /// Builds the clients. Without `create_table` this makes no network
+    /// call: credentials and connections are fetched on the first request.
+    pub async fn build(self) -> Result<Services, StartupError> {
+        let settings = self.settings;
+        // The AWS configuration is loaded once, and only when a client needs it.
+        let aws = tokio::sync::OnceCell::new();
+        let aws = || aws.get_or_init(|| aws_config::load_defaults(aws_config::BehaviorVersion::latest()));
+        let store: Arc<dyn Store> = match (self.store, settings.store) {
+            (Some(store), _) => store,
+            (None, StoreKind::Memory) => Arc::new(MemoryStore::default()),
+            (None, StoreKind::DynamoDb) => {
+                let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(aws().await), settings.table_name.clone());
+                if self.create_table {
+                    store.ensure_table().await.map_err(StartupError::CreateTable)?;
+                }
+                Arc::new(store)
+            }
+        };
+        let sms: Arc<dyn SmsSender> = match (self.sms, &settings.sms) {
+            (Some(sms), _) => sms,
+            (None, SmsBackend::None) => Arc::new(NoSms),
+            (None, SmsBackend::Log { outbox }) => Arc::new(LogSender::new(outbox.clone())),
+            (None, SmsBackend::Cloopen(cloopen)) => Arc::new(
+                CloopenSender::new(cloopen.clone(), settings.sms_timeout).map_err(StartupError::SmsClient)?,
+            ),
+            (None, SmsBackend::Sns) => Arc::new(SnsSender::new(aws_sdk_sns::Client::new(aws().await))),
+        };
+        Ok(Services {
+            code_hasher: CodeHasher::from_secret(&settings.jwt_secret),
+            token_signer: TokenSigner::new(&settings.jwt_secret, settings.jwt_ttl_seconds),
+            password_hasher: PasswordHasher::default(),
+            clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
+            store,
+            sms,
+            settings,
+        })
+    }
+}
