@@ -91,7 +91,9 @@ pub enum SmsBackend {
     /// For functions that never text (check-mobile, register, login).
     None,
     /// Local development only: the code goes to the log and, when set, to an outbox file.
-    Log { outbox: Option<PathBuf> },
+    Log {
+        outbox: Option<PathBuf>,
+    },
     Cloopen(CloopenSettings),
     Sns,
 }
@@ -135,7 +137,47 @@ pub struct Settings {
     pub jwt_ttl_seconds: i64,
     pub code: CodePolicy,
     pub password: PasswordPolicy,
+    pub limits: Limits,
+    pub captcha: Captcha,
+    /// The provider's whole answer must arrive within this.
+    pub captcha_timeout: Duration,
+    /// Whether `GET /user/sms/{mobile}` sends (the original client's alias);
+    /// off by default, since link previewers and `<img>` tags fire GETs.
+    pub sms_send_by_get: bool,
 }
+
+/// Abuse limits, each held in the store so that it holds across instances.
+/// `None` means off, which only the local API accepts (a setting of 0).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub sms_per_mobile_per_day: Option<u32>,
+    pub sms_per_ip_per_hour: Option<u32>,
+    pub sms_daily_budget: Option<u32>,
+    pub auth_attempts_per_ip_per_10_min: Option<u32>,
+    pub login_max_failures: Option<u32>,
+    pub login_lock_seconds: i64,
+    pub code_failures_per_mobile_per_day: Option<u32>,
+}
+
+/// The captcha every SMS request must pass first, with that provider's settings.
+#[derive(Debug, Clone)]
+pub enum Captcha {
+    None,
+    /// Geetest v4: `POST {api_url}/validate?captcha_id=…`.
+    Geetest {
+        captcha_id: String,
+        captcha_key: SecretString,
+        api_url: String,
+    },
+    /// Cloudflare Turnstile: `POST {api_url}/turnstile/v0/siteverify`.
+    Turnstile {
+        secret_key: SecretString,
+        api_url: String,
+    },
+}
+
+pub const GEETEST_API_URL: &str = "https://gcaptcha4.geetest.com";
+pub const TURNSTILE_API_URL: &str = "https://challenges.cloudflare.com";
 
 impl Settings {
     pub fn from_env(mode: Mode) -> Result<Self, ConfigError> {
@@ -150,11 +192,17 @@ impl Settings {
             if local { StoreKind::Memory } else { StoreKind::DynamoDb },
             &[("memory", StoreKind::Memory), ("dynamodb", StoreKind::DynamoDb)],
         )?;
+        // In Lambda, a value that would weaken a protection stops start-up;
+        // the local API takes any value, so tests can use small ones.
         let code = CodePolicy {
-            length: env.number("SMS_CODE_LENGTH", 6, 4..=8)?,
+            length: env.number("SMS_CODE_LENGTH", 6, if local { 4..=8 } else { 6..=8 })?,
             ttl_seconds: env.number("SMS_CODE_TTL_SECONDS", 300, 1..=86_400)?,
-            resend_interval_seconds: env.number("SMS_RESEND_INTERVAL_SECONDS", 60, 0..=86_400)?,
-            max_attempts: env.number("SMS_CODE_MAX_ATTEMPTS", 5, 1..=100)?,
+            resend_interval_seconds: env.number(
+                "SMS_RESEND_INTERVAL_SECONDS",
+                60,
+                if local { 0..=86_400 } else { 30..=86_400 },
+            )?,
+            max_attempts: env.number("SMS_CODE_MAX_ATTEMPTS", 5, if local { 1..=100 } else { 1..=10 })?,
         };
         let password = PasswordPolicy {
             min_len: env.number("PASSWORD_MIN_LENGTH", 8, 1..=1024)?,
@@ -176,8 +224,63 @@ impl Settings {
             jwt_ttl_seconds: env.number("JWT_TTL_SECONDS", 86_400, 60..=30 * 86_400)?,
             code,
             password,
+            limits: limits(&env, mode)?,
+            captcha: captcha(&env)?,
+            captcha_timeout: Duration::from_millis(env.number("CAPTCHA_TIMEOUT_MS", 3_000, 100..=30_000)?),
+            sms_send_by_get: env.flag("SMS_SEND_BY_GET", false)?,
         })
     }
+}
+
+fn limits<F: Fn(&str) -> Option<String>>(env: &Env<F>, mode: Mode) -> Result<Limits, ConfigError> {
+    let limit = |var: &'static str, default: u32| -> Result<Option<u32>, ConfigError> {
+        match env.number(var, default, 0..=u32::MAX)? {
+            0 if mode == Mode::Lambda => {
+                Err(ConfigError { var, reason: "0 turns this protection off, which only the local API accepts".into() })
+            }
+            0 => Ok(None),
+            n => Ok(Some(n)),
+        }
+    };
+    Ok(Limits {
+        sms_per_mobile_per_day: limit("SMS_MAX_PER_MOBILE_PER_DAY", 10)?,
+        sms_per_ip_per_hour: limit("SMS_MAX_PER_IP_PER_HOUR", 20)?,
+        sms_daily_budget: limit("SMS_DAILY_BUDGET", 10_000)?,
+        auth_attempts_per_ip_per_10_min: limit("AUTH_MAX_ATTEMPTS_PER_IP_PER_10_MIN", 30)?,
+        login_max_failures: limit("LOGIN_MAX_FAILURES", 5)?,
+        login_lock_seconds: env.number("LOGIN_LOCK_SECONDS", 900, 1..=86_400)?,
+        code_failures_per_mobile_per_day: limit("SMS_CODE_MAX_FAILURES_PER_MOBILE_PER_DAY", 20)?,
+    })
+}
+
+fn captcha<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Captcha, ConfigError> {
+    #[derive(Clone, Copy)]
+    enum Provider {
+        None,
+        Geetest,
+        Turnstile,
+    }
+    let provider = env.choice(
+        "CAPTCHA_PROVIDER",
+        Provider::None,
+        &[("none", Provider::None), ("geetest", Provider::Geetest), ("turnstile", Provider::Turnstile)],
+    )?;
+    let url = |var, default: &str| env.string(var, default).trim_end_matches('/').to_owned();
+    Ok(match provider {
+        Provider::None => Captcha::None,
+        Provider::Geetest => {
+            let why = "when CAPTCHA_PROVIDER=geetest";
+            Captcha::Geetest {
+                captcha_id: env.required("GEETEST_CAPTCHA_ID", why)?,
+                captcha_key: env.required("GEETEST_CAPTCHA_KEY", why)?.into(),
+                api_url: url("GEETEST_API_URL", GEETEST_API_URL),
+            }
+        }
+        Provider::Turnstile => Captcha::Turnstile {
+            secret_key: env.required("TURNSTILE_SECRET_KEY", "when CAPTCHA_PROVIDER=turnstile")?.into(),
+            api_url: url("TURNSTILE_API_URL", TURNSTILE_API_URL),
+        },
+    })
 }
 
 #[derive(Clone, Copy)]
@@ -230,7 +333,9 @@ fn sms_backend<F: Fn(&str) -> Option<String>>(env: &Env<F>, mode: Mode) -> Resul
 fn jwt_secret<F: Fn(&str) -> Option<String>>(env: &Env<F>, mode: Mode) -> Result<SecretSlice<u8>, ConfigError> {
     match env.raw("JWT_SECRET") {
         Some(s) if s.len() >= MIN_JWT_SECRET_BYTES => Ok(s.into_bytes().into()),
-        Some(_) => Err(ConfigError { var: "JWT_SECRET", reason: format!("must be at least {MIN_JWT_SECRET_BYTES} bytes") }),
+        Some(_) => {
+            Err(ConfigError { var: "JWT_SECRET", reason: format!("must be at least {MIN_JWT_SECRET_BYTES} bytes") })
+        }
         None if mode == Mode::Local => {
             tracing::warn!("JWT_SECRET is not set: using a random secret; tokens will not survive a restart");
             let mut secret = vec![0u8; MIN_JWT_SECRET_BYTES];
@@ -317,6 +422,62 @@ mod tests {
     fn min_password_length_above_max_is_refused() {
         let err = settings(Mode::Local, &[("PASSWORD_MIN_LENGTH", "20"), ("PASSWORD_MAX_LENGTH", "10")]).err().unwrap();
         assert_eq!(err.var, "PASSWORD_MIN_LENGTH");
+    }
+
+    #[test]
+    fn limits_default_to_the_documented_values() {
+        let s = settings(Mode::Local, &[]).unwrap();
+        let expected = Limits {
+            sms_per_mobile_per_day: Some(10),
+            sms_per_ip_per_hour: Some(20),
+            sms_daily_budget: Some(10_000),
+            auth_attempts_per_ip_per_10_min: Some(30),
+            login_max_failures: Some(5),
+            login_lock_seconds: 900,
+            code_failures_per_mobile_per_day: Some(20),
+        };
+        assert_eq!(s.limits, expected);
+        assert!(matches!(s.captcha, Captcha::None));
+        assert!(!s.sms_send_by_get);
+    }
+
+    #[test]
+    fn a_limit_of_zero_turns_it_off_locally_and_stops_a_lambda() {
+        let s = settings(Mode::Local, &[("SMS_MAX_PER_IP_PER_HOUR", "0")]).unwrap();
+        assert_eq!(s.limits.sms_per_ip_per_hour, None);
+        for var in [
+            "SMS_MAX_PER_MOBILE_PER_DAY",
+            "SMS_MAX_PER_IP_PER_HOUR",
+            "SMS_DAILY_BUDGET",
+            "AUTH_MAX_ATTEMPTS_PER_IP_PER_10_MIN",
+            "LOGIN_MAX_FAILURES",
+            "SMS_CODE_MAX_FAILURES_PER_MOBILE_PER_DAY",
+        ] {
+            let err = settings(Mode::Lambda, &[("JWT_SECRET", SECRET), (var, "0")]).err().unwrap();
+            assert_eq!(err.var, var);
+        }
+    }
+
+    #[test]
+    fn a_lambda_refuses_weakened_code_rules_that_the_local_api_accepts() {
+        for (var, weak) in
+            [("SMS_RESEND_INTERVAL_SECONDS", "29"), ("SMS_CODE_MAX_ATTEMPTS", "11"), ("SMS_CODE_LENGTH", "5")]
+        {
+            assert!(settings(Mode::Local, &[(var, weak)]).is_ok(), "{var}={weak} locally");
+            let err = settings(Mode::Lambda, &[("JWT_SECRET", SECRET), (var, weak)]).err().unwrap();
+            assert_eq!(err.var, var);
+        }
+    }
+
+    #[test]
+    fn a_captcha_provider_needs_its_keys_and_names_the_missing_one() {
+        let err =
+            settings(Mode::Local, &[("CAPTCHA_PROVIDER", "geetest"), ("GEETEST_CAPTCHA_ID", "id")]).err().unwrap();
+        assert_eq!(err.var, "GEETEST_CAPTCHA_KEY");
+        let err = settings(Mode::Local, &[("CAPTCHA_PROVIDER", "turnstile")]).err().unwrap();
+        assert_eq!(err.var, "TURNSTILE_SECRET_KEY");
+        let s = settings(Mode::Local, &[("CAPTCHA_PROVIDER", "turnstile"), ("TURNSTILE_SECRET_KEY", "k")]).unwrap();
+        assert!(matches!(s.captcha, Captcha::Turnstile { ref api_url, .. } if api_url == TURNSTILE_API_URL));
     }
 
     #[test]

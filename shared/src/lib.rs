@@ -7,14 +7,15 @@
 //! that knows status codes), `services` what is built once per cold start.
 
 pub mod auth;
+pub mod captcha;
 pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod http;
 pub mod lambda;
 pub mod service;
-pub mod sms;
 pub mod services;
+pub mod sms;
 pub mod store;
 pub mod telemetry;
 

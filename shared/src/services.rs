@@ -4,9 +4,11 @@
 
 use std::sync::Arc;
 
-use crate::auth::{CodeHasher, PasswordHasher, TokenSigner};
+use crate::auth::{CodeHasher, PasswordHasher, Pseudonyms, TokenSigner};
+use crate::captcha::{CaptchaVerifier, GeetestVerifier, TurnstileVerifier};
 use crate::clock::{Clock, SystemClock};
-use crate::config::{ConfigError, Mode, Settings, SmsBackend, StoreKind};
+use crate::config::{Captcha, ConfigError, Mode, Settings, SmsBackend, StoreKind};
+use crate::service::limits::Limiter;
 use crate::service::{Login, Register, SendSms};
 use crate::sms::{CloopenSender, LogSender, NoSms, SmsSender, SnsSender};
 use crate::store::{DynamoStore, MemoryStore, Store, StoreError, UserStore};
@@ -15,9 +17,11 @@ pub struct Services {
     settings: Settings,
     store: Arc<dyn Store>,
     sms: Arc<dyn SmsSender>,
+    captcha: Option<Box<dyn CaptchaVerifier>>,
     clock: Arc<dyn Clock>,
     password_hasher: PasswordHasher,
     code_hasher: CodeHasher,
+    pseudonyms: Pseudonyms,
     token_signer: TokenSigner,
 }
 
@@ -27,6 +31,8 @@ pub enum StartupError {
     Config(#[from] ConfigError),
     #[error("SMS client")]
     SmsClient(#[source] reqwest::Error),
+    #[error("captcha client")]
+    CaptchaClient(#[source] reqwest::Error),
     #[error("creating the table")]
     CreateTable(#[source] StoreError),
 }
@@ -48,10 +54,18 @@ impl Services {
         self.store.as_ref()
     }
 
+    fn limiter(&self) -> Limiter<'_> {
+        Limiter { limits: self.settings.limits, pseudonyms: &self.pseudonyms }
+    }
+
     pub fn send_sms(&self) -> SendSms<'_> {
         SendSms {
             codes: self.store.as_ref(),
+            counters: self.store.as_ref(),
             sender: self.sms.as_ref(),
+            captcha: self.captcha.as_deref(),
+            captcha_timeout: self.settings.captcha_timeout,
+            limiter: self.limiter(),
             code_hasher: &self.code_hasher,
             clock: self.clock.as_ref(),
             policy: self.settings.code,
@@ -66,6 +80,7 @@ impl Services {
             password_hasher: &self.password_hasher,
             token_signer: &self.token_signer,
             clock: self.clock.as_ref(),
+            limiter: self.limiter(),
             max_attempts: self.settings.code.max_attempts,
         }
     }
@@ -73,6 +88,8 @@ impl Services {
     pub fn login(&self) -> Login<'_> {
         Login {
             users: self.store.as_ref(),
+            counters: self.store.as_ref(),
+            limiter: self.limiter(),
             password_hasher: &self.password_hasher,
             token_signer: &self.token_signer,
             clock: self.clock.as_ref(),
@@ -134,13 +151,27 @@ impl ServicesBuilder {
             (Some(sms), _) => sms,
             (None, SmsBackend::None) => Arc::new(NoSms),
             (None, SmsBackend::Log { outbox }) => Arc::new(LogSender::new(outbox.clone())),
-            (None, SmsBackend::Cloopen(cloopen)) => Arc::new(
-                CloopenSender::new(cloopen.clone(), settings.sms_timeout).map_err(StartupError::SmsClient)?,
-            ),
+            (None, SmsBackend::Cloopen(cloopen)) => {
+                Arc::new(CloopenSender::new(cloopen.clone(), settings.sms_timeout).map_err(StartupError::SmsClient)?)
+            }
             (None, SmsBackend::Sns) => Arc::new(SnsSender::new(aws_sdk_sns::Client::new(aws().await))),
+        };
+        let timeout = settings.captcha_timeout;
+        let captcha: Option<Box<dyn CaptchaVerifier>> = match &settings.captcha {
+            Captcha::None => None,
+            Captcha::Geetest { captcha_id, captcha_key, api_url } => Some(Box::new(
+                GeetestVerifier::new(captcha_id.clone(), captcha_key.clone(), api_url.clone(), timeout)
+                    .map_err(StartupError::CaptchaClient)?,
+            )),
+            Captcha::Turnstile { secret_key, api_url } => Some(Box::new(
+                TurnstileVerifier::new(secret_key.clone(), api_url.clone(), timeout)
+                    .map_err(StartupError::CaptchaClient)?,
+            )),
         };
         Ok(Services {
             code_hasher: CodeHasher::from_secret(&settings.jwt_secret),
+            pseudonyms: Pseudonyms::from_secret(&settings.jwt_secret),
+            captcha,
             token_signer: TokenSigner::new(&settings.jwt_secret, settings.jwt_ttl_seconds),
             password_hasher: PasswordHasher::default(),
             clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),

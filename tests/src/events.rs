@@ -105,7 +105,7 @@ async fn seed_code(store: &dyn Store, codes: &CodeHasher, mobile: &Mobile, send_
         code_expires_at: now + 300,
         resend_at: now + 60,
     };
-    store.begin_sms(mobile, &pending, now).await.expect("seeding a code");
+    store.begin_sms(mobile, &pending, &[], now).await.expect("seeding a code");
 }
 
 /// Registers the seeded user (once: a second call finds it there).
@@ -121,7 +121,7 @@ async fn seed_user(store: &dyn Store, now: i64) {
         code_expires_at: now + 300,
         resend_at: now,
     };
-    store.begin_sms(&mobile, &pending, now).await.expect("seeding the user's code");
+    store.begin_sms(&mobile, &pending, &[], now).await.expect("seeding the user's code");
     let password = Password::parse(SEEDED_PASSWORD, PasswordPolicy::default()).unwrap();
     let user = User {
         id: UserId::new_random(),

@@ -6,11 +6,11 @@ use std::sync::Arc;
 use integration_tests::api::TEST_JWT_SECRET;
 use integration_tests::events::{cases, files, seed};
 use integration_tests::sms::RecordingSms;
+use signup::auth::CodeHasher;
+use signup::clock::{Clock, SystemClock};
 use signup::config::{Mode, Settings};
 use signup::http::{Endpoint, ROUTES};
 use signup::store::MemoryStore;
-use signup::auth::CodeHasher;
-use signup::clock::{Clock, SystemClock};
 use signup::Services;
 
 fn endpoint_of(function: &str) -> Endpoint {

@@ -27,8 +27,8 @@ async fn send_is_200_with_validity_and_interval_and_texts_one_code() {
 }
 
 #[tokio::test]
-async fn get_alias_with_trailing_slash_sends_a_code() {
-    let api = TestApi::memory().await;
+async fn get_alias_with_trailing_slash_sends_a_code_when_sending_by_get_is_on() {
+    let api = TestApi::builder().var("SMS_SEND_BY_GET", "true").start().await;
     let reply = api.get(&format!("/user/sms/{MOBILE}/")).await;
     assert_eq!(reply.status, 200, "{}", reply.body);
     assert_eq!(api.sms.sent().len(), 1);
@@ -85,8 +85,17 @@ async fn send_to_a_registered_mobile_is_409_and_texts_nothing() {
 }
 
 #[tokio::test]
-async fn invalid_or_missing_mobile_is_400_and_texts_nothing() {
+async fn get_alias_is_405_allow_post_by_default_and_texts_nothing() {
     let api = TestApi::memory().await;
+    let reply = api.get(&format!("/user/sms/{MOBILE}")).await;
+    assert_eq!(reply.outcome(), (405, "method_not_allowed"));
+    assert_eq!(reply.header("allow"), Some("POST"));
+    assert!(api.sms.attempted().is_empty());
+}
+
+#[tokio::test]
+async fn invalid_or_missing_mobile_is_400_and_texts_nothing() {
+    let api = TestApi::builder().var("SMS_SEND_BY_GET", "true").start().await;
     assert_eq!(api.post("/user/sms", json!({ "mobile": "12345" })).await.outcome(), (400, "invalid_mobile"));
     assert_eq!(api.get("/user/sms/12345").await.outcome(), (400, "invalid_mobile"));
     let missing = api.post("/user/sms", json!({})).await;

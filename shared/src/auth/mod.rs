@@ -3,7 +3,9 @@
 mod codes;
 mod jwt;
 mod passwords;
+mod pseudonyms;
 
 pub use codes::CodeHasher;
 pub use jwt::{Claims, TokenError, TokenSigner};
 pub use passwords::{HashError, PasswordHasher};
+pub use pseudonyms::Pseudonyms;

@@ -19,6 +19,10 @@ pub enum RequestError {
     Missing(&'static str),
     #[error("field {0} is not a string")]
     NotAString(&'static str),
+    #[error("field {0} is not an object with the expected string fields")]
+    BadObject(&'static str),
+    #[error("the body is not sent as application/json")]
+    UnsupportedMediaType,
     #[error("the body is over {limit} bytes")]
     TooLarge { limit: usize },
 }
@@ -27,8 +31,8 @@ impl RequestError {
     /// The input field at fault, when one is.
     pub fn field(&self) -> Option<&'static str> {
         match self {
-            Self::Missing(field) | Self::NotAString(field) => Some(field),
-            Self::NotJson(_) | Self::NotAnObject | Self::TooLarge { .. } => None,
+            Self::Missing(field) | Self::NotAString(field) | Self::BadObject(field) => Some(field),
+            Self::NotJson(_) | Self::NotAnObject | Self::TooLarge { .. } | Self::UnsupportedMediaType => None,
         }
     }
 }
@@ -61,6 +65,39 @@ impl JsonBody {
             Some(_) => Err(RequestError::NotAString(field)),
         }
     }
+
+    /// An object field whose members `names` are all strings, in that
+    /// order; `None` when the field is absent or null.
+    pub fn optional_strings<const N: usize>(
+        &self,
+        field: &'static str,
+        names: [&str; N],
+    ) -> Result<Option<[String; N]>, RequestError> {
+        let object = match self.0.get(field) {
+            None | Some(Value::Null) => return Ok(None),
+            Some(Value::Object(object)) => object,
+            Some(_) => return Err(RequestError::BadObject(field)),
+        };
+        let mut values = names.map(|_| String::new());
+        for (value, name) in values.iter_mut().zip(names) {
+            match object.get(name) {
+                Some(Value::String(s)) => value.clone_from(s),
+                _ => return Err(RequestError::BadObject(field)),
+            }
+        }
+        Ok(Some(values))
+    }
+}
+
+/// Whether the request says its body is JSON (`application/json`, any
+/// parameters, any case). Only such a body is read: every cross-site POST
+/// then needs a CORS preflight, which the allow-list refuses.
+pub(crate) fn is_json(headers: &http::HeaderMap) -> bool {
+    let Some(value) = headers.get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let media_type = value.split(';').next().unwrap_or_default().trim();
+    media_type.eq_ignore_ascii_case("application/json")
 }
 
 /// A matched route's input, read as named fields whether it came in the
@@ -71,10 +108,22 @@ pub(crate) enum Fields {
 }
 
 impl Fields {
-    pub fn read(input: Input, body: &Body) -> Result<Self, RequestError> {
+    pub fn read(input: Input, headers: &http::HeaderMap, body: &Body) -> Result<Self, RequestError> {
         match input {
             Input::PathMobile(mobile) => Ok(Self::Path { mobile }),
+            Input::Body if !is_json(headers) => Err(RequestError::UnsupportedMediaType),
             Input::Body => JsonBody::parse(body).map(Self::Json),
+        }
+    }
+
+    pub fn optional_strings<const N: usize>(
+        &self,
+        field: &'static str,
+        names: [&str; N],
+    ) -> Result<Option<[String; N]>, RequestError> {
+        match self {
+            Self::Path { .. } => Ok(None),
+            Self::Json(body) => body.optional_strings(field, names),
         }
     }
 
@@ -95,7 +144,9 @@ mod tests {
     use super::*;
 
     fn error(body: &str, field: &'static str) -> RequestError {
-        JsonBody::parse(&Body::Text(body.into())).and_then(|b| Fields::Json(b).required_str(field).map(drop)).unwrap_err()
+        JsonBody::parse(&Body::Text(body.into()))
+            .and_then(|b| Fields::Json(b).required_str(field).map(drop))
+            .unwrap_err()
     }
 
     #[test]
@@ -117,6 +168,33 @@ mod tests {
     fn a_body_over_the_limit_is_refused() {
         let big = format!(r#"{{"mobile":"{}"}}"#, "1".repeat(MAX_BODY_BYTES));
         assert_eq!(error(&big, "mobile"), RequestError::TooLarge { limit: MAX_BODY_BYTES });
+    }
+
+    #[test]
+    fn only_a_json_content_type_is_read() {
+        let headers = |value: &'static str| {
+            let mut h = http::HeaderMap::new();
+            h.insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static(value));
+            h
+        };
+        assert!(is_json(&headers("application/json")));
+        assert!(is_json(&headers("Application/JSON; charset=UTF-8")));
+        for other in
+            ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/jsonp"]
+        {
+            assert!(!is_json(&headers(other)), "{other}");
+        }
+        assert!(!is_json(&http::HeaderMap::new()));
+    }
+
+    #[test]
+    fn an_object_of_strings_is_read_in_order_and_anything_else_is_refused() {
+        let body = |text: &str| JsonBody::parse(&Body::Text(text.into())).unwrap();
+        let read = |text: &str| body(text).optional_strings("captcha", ["a", "b"]);
+        assert_eq!(read(r#"{"captcha":{"b":"2","a":"1"}}"#), Ok(Some(["1".to_owned(), "2".to_owned()])));
+        assert_eq!(read("{}"), Ok(None));
+        assert_eq!(read(r#"{"captcha":{"a":"1"}}"#), Err(RequestError::BadObject("captcha")));
+        assert_eq!(read(r#"{"captcha":"x"}"#), Err(RequestError::BadObject("captcha")));
     }
 
     #[test]

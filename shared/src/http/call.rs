@@ -2,19 +2,22 @@
 //! domain values its use case takes, so nothing downstream sees raw input.
 //! The mobile, once parsed, is recorded (masked) on the request's span.
 
-use lambda_http::Body;
+use std::net::IpAddr;
+
+use lambda_http::Request;
 use secrecy::SecretString;
 
 use super::body::{Fields, RequestError};
-use super::routes::{Endpoint, Matched};
+use super::routes::{Endpoint, Input, Matched};
+use crate::captcha::CaptchaAnswer;
+use crate::config::{Captcha, Settings};
 use crate::domain::{InvalidInput, Mobile, Password, SmsCode};
-use crate::service::{Credentials, Registration};
-use crate::config::Settings;
+use crate::service::{Credentials, Registration, SmsRequest};
 
 #[derive(Debug)]
 pub(crate) enum Call {
     CheckMobile(Mobile),
-    SendSms(Mobile),
+    SendSms(SmsRequest),
     Register(Registration),
     Login(Credentials),
 }
@@ -28,6 +31,9 @@ pub enum ParseError {
     Invalid(#[from] InvalidInput),
     #[error("the two passwords differ")]
     PasswordMismatch,
+    /// `GET /user/sms/{mobile}` while `SMS_SEND_BY_GET` is off.
+    #[error("sending by GET is off")]
+    SendByGetOff,
 }
 
 fn mobile(raw: &str) -> Result<Mobile, InvalidInput> {
@@ -39,14 +45,33 @@ fn mobile(raw: &str) -> Result<Mobile, InvalidInput> {
 impl Call {
     /// Validation order: missing or mistyped fields first (in the order the
     /// use case lists them), then each value in that order.
-    pub fn parse(matched: Matched, body: &Body, settings: &Settings) -> Result<Self, ParseError> {
-        let fields = Fields::read(matched.input, body)?;
+    pub fn parse(
+        matched: Matched,
+        req: &Request,
+        settings: &Settings,
+        client_ip: Option<IpAddr>,
+    ) -> Result<Self, ParseError> {
+        // A GET must not spend money: link previewers and `<img>` tags fire it.
+        if matched.route.endpoint == Endpoint::SendSms
+            && matches!(matched.input, Input::PathMobile(_))
+            && !settings.sms_send_by_get
+        {
+            return Err(ParseError::SendByGetOff);
+        }
+        let fields = Fields::read(matched.input, req.headers(), req.body())?;
         Ok(match matched.route.endpoint {
             Endpoint::CheckMobile => Self::CheckMobile(mobile(fields.required_str("mobile")?)?),
-            Endpoint::SendSms => Self::SendSms(mobile(fields.required_str("mobile")?)?),
+            Endpoint::SendSms => {
+                let raw_mobile = fields.required_str("mobile")?;
+                let captcha = captcha(&fields, &settings.captcha)?;
+                Self::SendSms(SmsRequest { mobile: mobile(raw_mobile)?, captcha, client_ip })
+            }
             Endpoint::Register => {
-                let (raw_mobile, password, sms_code) =
-                    (fields.required_str("mobile")?, fields.required_str("password")?, fields.required_str("sms_code")?);
+                let (raw_mobile, password, sms_code) = (
+                    fields.required_str("mobile")?,
+                    fields.required_str("password")?,
+                    fields.required_str("sms_code")?,
+                );
                 let password2 = fields.optional_str("password2")?;
                 let mobile = mobile(raw_mobile)?;
                 let password = Password::parse(password, settings.password)?;
@@ -54,7 +79,7 @@ impl Call {
                     return Err(ParseError::PasswordMismatch);
                 }
                 let sms_code = SmsCode::parse(sms_code, settings.code.length)?;
-                Self::Register(Registration { mobile, password, sms_code })
+                Self::Register(Registration { mobile, password, sms_code, client_ip })
             }
             Endpoint::Login => {
                 let username = match fields.optional_str("username")? {
@@ -64,8 +89,29 @@ impl Call {
                 let password = SecretString::from(fields.required_str("password")?);
                 // A username that is no mobile cannot exist: the use case
                 // answers it like any unknown user, after the same work.
-                Self::Login(Credentials { mobile: mobile(username).ok(), password })
+                let mobile = mobile(username).ok();
+                let username = mobile.as_ref().map_or_else(|| username.trim().to_owned(), |m| m.as_str().to_owned());
+                Self::Login(Credentials { username, mobile, password, client_ip })
             }
         })
     }
+}
+
+/// The captcha answer in the configured provider's fields; `None` when none
+/// was sent (the use case decides whether one is required).
+fn captcha(fields: &Fields, provider: &Captcha) -> Result<Option<CaptchaAnswer>, RequestError> {
+    Ok(match provider {
+        Captcha::None => None,
+        Captcha::Geetest { .. } => fields
+            .optional_strings("captcha", ["lot_number", "captcha_output", "pass_token", "gen_time"])?
+            .map(|[lot_number, captcha_output, pass_token, gen_time]| CaptchaAnswer::Geetest {
+                lot_number,
+                captcha_output,
+                pass_token,
+                gen_time,
+            }),
+        Captcha::Turnstile { .. } => {
+            fields.optional_strings("captcha", ["token"])?.map(|[token]| CaptchaAnswer::Turnstile { token })
+        }
+    })
 }

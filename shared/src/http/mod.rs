@@ -21,8 +21,8 @@ use std::time::Instant;
 use lambda_http::{Body, Request};
 use tracing::Instrument as _;
 
-use crate::services::Services;
 use crate::service;
+use crate::services::Services;
 use call::Call;
 
 pub type Response = http::Response<Body>;
@@ -50,7 +50,7 @@ pub async fn handle(services: &Services, scope: Scope, client_ip: Option<IpAddr>
     );
     async move {
         let started = Instant::now();
-        let response = route_and_answer(services, scope, req).await;
+        let response = route_and_answer(services, scope, client_ip, req).await;
         tracing::info!(
             target: "access",
             status = response.status().as_u16(),
@@ -63,7 +63,7 @@ pub async fn handle(services: &Services, scope: Scope, client_ip: Option<IpAddr>
     .await
 }
 
-async fn route_and_answer(services: &Services, scope: Scope, req: Request) -> Response {
+async fn route_and_answer(services: &Services, scope: Scope, client_ip: Option<IpAddr>, req: Request) -> Response {
     let matched = routes::match_route(req.method(), req.uri().path()).and_then(|m| match scope {
         Scope::Only(endpoint) if endpoint != m.route.endpoint => Err(RouteError::NotFound),
         _ => Ok(m),
@@ -73,7 +73,7 @@ async fn route_and_answer(services: &Services, scope: Scope, req: Request) -> Re
         Err(e) => return error_response(&e),
     };
     tracing::Span::current().record("route", matched.route.pattern);
-    match Call::parse(matched, req.body(), services.settings()) {
+    match Call::parse(matched, &req, services.settings(), client_ip) {
         Ok(call) => answer(services, call).await,
         Err(e) => error_response(&e),
     }
@@ -86,7 +86,7 @@ async fn answer(services: &Services, call: Call) -> Response {
             Ok(()) => response::mobile_free(&mobile),
             Err(e) => error_response(&e),
         },
-        Call::SendSms(mobile) => match services.send_sms().run(&mobile).await {
+        Call::SendSms(request) => match services.send_sms().run(&request).await {
             Ok(sent) => response::sms_sent(sent),
             Err(e) => error_response(&e),
         },

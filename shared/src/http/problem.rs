@@ -25,11 +25,18 @@ pub struct Problem {
     pub retry_after: Option<u64>,
     /// The `Allow` header of a 405.
     pub allow: Option<String>,
+    /// A failure of ours or of a provider (not a refusal): logged, with the
+    /// error's whole chain, where the response is made.
+    pub fault: bool,
 }
 
 impl Problem {
     fn new(status: S, code: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
-        Self { status, code, message: message.into(), field: None, retry_after: None, allow: None }
+        Self { status, code, message: message.into(), field: None, retry_after: None, allow: None, fault: false }
+    }
+
+    fn fault(status: S, code: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
+        Self { fault: true, ..Self::new(status, code, message) }
     }
 
     fn field(mut self, field: &'static str) -> Self {
@@ -43,16 +50,20 @@ impl Problem {
     }
 
     fn unavailable() -> Self {
-        Self::new(S::SERVICE_UNAVAILABLE, "service_unavailable", "服务暂时不可用，请稍后重试")
+        Self::fault(S::SERVICE_UNAVAILABLE, "service_unavailable", "服务暂时不可用，请稍后重试")
     }
 
     fn internal() -> Self {
-        Self::new(S::INTERNAL_SERVER_ERROR, "internal_error", "服务器内部错误")
+        Self::fault(S::INTERNAL_SERVER_ERROR, "internal_error", "服务器内部错误")
+    }
+
+    fn too_many(code: &'static str, message: impl Into<Cow<'static, str>>, retry_after: u64) -> Self {
+        Self::new(S::TOO_MANY_REQUESTS, code, message).retry_after(retry_after)
     }
 }
 
-/// An error that has an HTTP answer. 5xx answers are logged, with the
-/// error's whole chain, where the response is made.
+/// An error that has an HTTP answer. Faults are logged, with the error's
+/// whole chain, where the response is made.
 pub trait IntoProblem: std::error::Error {
     fn problem(&self) -> Problem;
 }
@@ -71,12 +82,19 @@ impl IntoProblem for RouteError {
 
 impl IntoProblem for RequestError {
     fn problem(&self) -> Problem {
-        let invalid = |detail: String| Problem::new(S::BAD_REQUEST, "invalid_request", format!("请求格式有误：{detail}"));
+        let invalid =
+            |detail: String| Problem::new(S::BAD_REQUEST, "invalid_request", format!("请求格式有误：{detail}"));
         let problem = match self {
             Self::NotJson(e) => invalid(format!("JSON格式错误（{e}）")),
             Self::NotAnObject => invalid("请求体必须是JSON对象".into()),
             Self::Missing(field) => invalid(format!("缺少字段 {field}")),
             Self::NotAString(field) => invalid(format!("字段 {field} 必须是字符串")),
+            Self::BadObject(field) => invalid(format!("字段 {field} 必须是含所需字符串字段的对象")),
+            Self::UnsupportedMediaType => Problem::new(
+                S::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "请求体必须以 Content-Type: application/json 发送",
+            ),
             Self::TooLarge { limit } => {
                 Problem::new(S::PAYLOAD_TOO_LARGE, "payload_too_large", format!("请求体不能超过{}KB", limit / 1024))
             }
@@ -106,6 +124,7 @@ impl IntoProblem for ParseError {
             Self::PasswordMismatch => {
                 Problem::new(S::BAD_REQUEST, "password_mismatch", "两次输入的密码不一致").field("password2")
             }
+            Self::SendByGetOff => RouteError::MethodNotAllowed { allow: "POST".into() }.problem(),
         }
     }
 }
@@ -116,6 +135,24 @@ fn mobile_registered() -> Problem {
 
 fn invalid_sms_code() -> Problem {
     Problem::new(S::BAD_REQUEST, "invalid_sms_code", "验证码错误或已过期").field("sms_code")
+}
+
+fn code_attempts_exceeded() -> Problem {
+    Problem::new(S::TOO_MANY_REQUESTS, "sms_code_attempts_exceeded", "验证码错误次数过多，请重新获取验证码")
+        .field("sms_code")
+}
+
+fn too_many_attempts(retry_after: u64) -> Problem {
+    Problem::too_many("too_many_attempts", format!("尝试次数过多，请{}后再试", wait(retry_after)), retry_after)
+}
+
+/// A wait for people: seconds, minutes or hours.
+fn wait(seconds: u64) -> String {
+    match seconds {
+        0..=119 => format!("{seconds}秒"),
+        120..=7_199 => format!("{}分钟", seconds.div_ceil(60)),
+        _ => format!("{}小时", seconds.div_ceil(3_600)),
+    }
 }
 
 impl IntoProblem for CheckMobileError {
@@ -130,14 +167,38 @@ impl IntoProblem for CheckMobileError {
 impl IntoProblem for SendSmsError {
     fn problem(&self) -> Problem {
         match self {
+            Self::CaptchaRequired => {
+                Problem::new(S::BAD_REQUEST, "captcha_required", "请先完成人机验证").field("captcha")
+            }
+            Self::CaptchaFailed(_) => {
+                Problem::new(S::BAD_REQUEST, "captcha_failed", "人机验证未通过，请重试").field("captcha")
+            }
+            Self::CaptchaUnavailable(_) => {
+                Problem::fault(S::SERVICE_UNAVAILABLE, "captcha_unavailable", "人机验证服务暂时不可用，请稍后再试")
+            }
             Self::MobileRegistered => mobile_registered(),
-            Self::TooFrequent { retry_after } => Problem::new(
-                S::TOO_MANY_REQUESTS,
+            Self::TooFrequent { retry_after } => Problem::too_many(
                 "sms_too_frequent",
                 format!("短信发送过于频繁，请{retry_after}秒后再试"),
+                *retry_after,
+            ),
+            Self::DailyLimit { retry_after } => Problem::too_many(
+                "sms_daily_limit",
+                format!("该手机号今日获取验证码次数已达上限，请{}后再试", wait(*retry_after)),
+                *retry_after,
             )
-            .retry_after(*retry_after),
-            Self::Provider(_) => Problem::new(S::BAD_GATEWAY, "sms_send_failed", "短信发送失败，请稍后重试"),
+            .field("mobile"),
+            Self::IpLimit { retry_after } => Problem::too_many(
+                "sms_ip_limit",
+                format!("当前网络获取验证码过于频繁，请{}后再试", wait(*retry_after)),
+                *retry_after,
+            ),
+            // Not a fault: the one alert line is the use case's, not one per request.
+            Self::BudgetExhausted { retry_after } => Problem {
+                retry_after: Some(*retry_after),
+                ..Problem::new(S::SERVICE_UNAVAILABLE, "sms_budget_exhausted", "短信服务繁忙，请稍后再试")
+            },
+            Self::Provider(_) => Problem::fault(S::BAD_GATEWAY, "sms_send_failed", "短信发送失败，请稍后重试"),
             Self::Store(_) => Problem::unavailable(),
         }
     }
@@ -148,12 +209,12 @@ impl IntoProblem for RegisterError {
         match self {
             Self::MobileRegistered => mobile_registered(),
             Self::InvalidCode => invalid_sms_code(),
-            Self::AttemptsExceeded => Problem::new(
-                S::TOO_MANY_REQUESTS,
-                "sms_code_attempts_exceeded",
-                "验证码错误次数过多，请重新获取验证码",
-            )
-            .field("sms_code"),
+            Self::AttemptsExceeded => code_attempts_exceeded(),
+            Self::CodeFailuresExceeded { retry_after } => Problem {
+                message: format!("验证码错误次数过多，请{}后再试", wait(*retry_after)).into(),
+                ..code_attempts_exceeded().retry_after(*retry_after)
+            },
+            Self::TooManyAttempts { retry_after } => too_many_attempts(*retry_after),
             Self::Hashing(_) | Self::Token(_) => Problem::internal(),
             Self::Store(_) => Problem::unavailable(),
         }
@@ -164,6 +225,12 @@ impl IntoProblem for LoginError {
     fn problem(&self) -> Problem {
         match self {
             Self::InvalidCredentials => Problem::new(S::UNAUTHORIZED, "invalid_credentials", "用户名或密码错误"),
+            Self::Locked { retry_after } => Problem::too_many(
+                "login_locked",
+                format!("密码错误次数过多，请{}后再试，或使用短信验证码登录", wait(*retry_after)),
+                *retry_after,
+            ),
+            Self::TooManyAttempts { retry_after } => too_many_attempts(*retry_after),
             Self::Hashing(_) | Self::Token(_) => Problem::internal(),
             Self::Store(_) => Problem::unavailable(),
         }

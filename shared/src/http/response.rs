@@ -69,11 +69,11 @@ struct ErrorBody<'a> {
     retry_after: Option<u64>,
 }
 
-/// The answer to any refusal or failure. A 5xx is logged here, once, with
+/// The answer to any refusal or failure. A fault is logged here, once, with
 /// the error's whole chain; the client gets only the code and message.
 pub fn error_response<E: IntoProblem>(error: &E) -> Response {
     let problem = error.problem();
-    if problem.status.is_server_error() {
+    if problem.fault {
         tracing::error!(code = problem.code, error = %crate::telemetry::error_chain(error), "request failed");
     }
     let body = ErrorBody {

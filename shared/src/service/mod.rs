@@ -4,6 +4,7 @@
 //! knows HTTP: `crate::http` turns results into responses.
 
 mod check_mobile;
+pub mod limits;
 mod login;
 mod register;
 mod send_sms;
@@ -11,7 +12,7 @@ mod send_sms;
 pub use check_mobile::{check_mobile, CheckMobileError};
 pub use login::{Credentials, Login, LoginError};
 pub use register::{Register, RegisterError, Registration};
-pub use send_sms::{SendSms, SendSmsError, SmsSent};
+pub use send_sms::{SendSms, SendSmsError, SmsRequest, SmsSent};
 
 use secrecy::SecretString;
 

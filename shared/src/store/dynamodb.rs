@@ -4,6 +4,12 @@
 //! |-----------------|-----------------------------------------------------------------------------|
 //! | `USER#<mobile>` | `kind`="user", `id`, `username`, `password_hash`, `created_at`              |
 //! | `SMS#<mobile>`  | `kind`="sms_code", `send_id`, `code_hash`, `attempts`, `code_expires_at`, `resend_at`, `expires_at` |
+//! | `LIMIT#<kind>#<subject>#<window>` | `kind`="limit", `n` (the count), `expires_at` (the window's end) |
+//! | `ONCE#<key>`    | `kind`="once", `expires_at`                                                  |
+//!
+//! A counter's key names its window, so an item of a past window never
+//! counts again, whether TTL has deleted it yet or not. Subjects that are
+//! personal data (client addresses, usernames) are keyed hashes.
 //!
 //! Users never expire. A code item lives until both its code and its resend
 //! interval are over (`expires_at` = the later of the two); until DynamoDB's
@@ -15,13 +21,15 @@ use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, ConditionCheck, Delete, KeySchemaElement, KeyType, Put,
-    ReturnValue, ScalarAttributeType, TimeToLiveSpecification, TransactWriteItem,
+    ReturnValue, ScalarAttributeType, TimeToLiveSpecification, TransactWriteItem, Update,
 };
 use aws_sdk_dynamodb::Client;
 
 use super::{
-    AccountStore, BeginSmsError, CodeClaim, CodeStore, CreateUserError, PendingCode, StoreError, StoredCode, UserStore,
+    AccountStore, BeginSmsError, CodeClaim, CodeStore, Counter, CreateUserError, LimitStore, PendingCode, StoreError,
+    StoredCode, UserStore,
 };
+use crate::clock::Clock as _;
 use crate::domain::{Mobile, User, UserId};
 
 type Item = HashMap<String, AttributeValue>;
@@ -41,6 +49,19 @@ fn user_key(mobile: &Mobile) -> AttributeValue {
 
 fn code_key(mobile: &Mobile) -> AttributeValue {
     AttributeValue::S(format!("SMS#{}", mobile.as_str()))
+}
+
+/// Counts one unless at the limit; sets the TTL to the window's end.
+const COUNT_UPDATE: &str = "ADD n :one SET kind = :limit_kind, expires_at = :ends";
+const COUNT_CONDITION: &str = "attribute_not_exists(pk) OR n < :limit";
+
+fn count_values(counter: &Counter) -> Item {
+    HashMap::from([
+        (":one".to_owned(), n(1)),
+        (":limit_kind".to_owned(), s("limit")),
+        (":ends".to_owned(), n(counter.window_ends)),
+        (":limit".to_owned(), n(counter.limit)),
+    ])
 }
 
 fn s(v: &str) -> AttributeValue {
@@ -242,7 +263,13 @@ impl UserStore for DynamoStore {
 
 #[async_trait::async_trait]
 impl CodeStore for DynamoStore {
-    async fn begin_sms(&self, mobile: &Mobile, pending: &PendingCode, now: i64) -> Result<(), BeginSmsError> {
+    async fn begin_sms(
+        &self,
+        mobile: &Mobile,
+        pending: &PendingCode,
+        counters: &[Counter],
+        now: i64,
+    ) -> Result<(), BeginSmsError> {
         let not_registered = ConditionCheck::builder()
             .table_name(&self.table)
             .key("pk", user_key(mobile))
@@ -266,24 +293,44 @@ impl CodeStore for DynamoStore {
             .expression_attribute_values(":now", n(now))
             .build()
             .map_err(build_err)?;
-        let items = vec![
+        let mut items = vec![
             TransactWriteItem::builder().condition_check(not_registered).build(),
             TransactWriteItem::builder().put(put_code).build(),
         ];
+        for counter in counters {
+            let count = Update::builder()
+                .table_name(&self.table)
+                .key("pk", s(&counter.key))
+                .update_expression(COUNT_UPDATE)
+                .condition_expression(COUNT_CONDITION)
+                .set_expression_attribute_values(Some(count_values(counter)))
+                .build()
+                .map_err(build_err)?;
+            items.push(TransactWriteItem::builder().update(count).build());
+        }
         enum Refusal {
             Registered,
             TooFrequent,
+            Limit(usize),
         }
+        let failed = |c: &Option<String>| c.as_deref() == Some(CONDITION_FAILED);
         let outcome = self
-            .transact(items, |codes| match codes {
-                [Some(c), _] if c == CONDITION_FAILED => Outcome::Failed(Refusal::Registered),
-                [_, Some(c)] if c == CONDITION_FAILED => Outcome::Failed(Refusal::TooFrequent),
-                _ => Outcome::Retry,
+            .transact(items, |codes| {
+                if codes.first().is_some_and(failed) {
+                    Outcome::Failed(Refusal::Registered)
+                } else if codes.get(1).is_some_and(failed) {
+                    Outcome::Failed(Refusal::TooFrequent)
+                } else if let Some(i) = codes.iter().skip(2).position(failed) {
+                    Outcome::Failed(Refusal::Limit(i))
+                } else {
+                    Outcome::Retry
+                }
             })
             .await?;
         match outcome {
             Ok(()) => Ok(()),
             Err(Refusal::Registered) => Err(BeginSmsError::Registered),
+            Err(Refusal::Limit(counter)) => Err(BeginSmsError::LimitReached { counter }),
             Err(Refusal::TooFrequent) => {
                 // Read when the interval ends, for Retry-After. If the item
                 // vanished meanwhile, the caller may simply try again now.
@@ -296,7 +343,7 @@ impl CodeStore for DynamoStore {
         }
     }
 
-    async fn release_sms(&self, mobile: &Mobile, send_id: &str) -> Result<(), StoreError> {
+    async fn release_sms(&self, mobile: &Mobile, send_id: &str, counters: &[Counter]) -> Result<(), StoreError> {
         let result = self
             .client
             .delete_item()
@@ -307,11 +354,16 @@ impl CodeStore for DynamoStore {
             .send()
             .await;
         match result {
-            Ok(_) => Ok(()),
+            Ok(_) => {}
             // A newer code replaced ours: it is not ours to delete.
-            Err(e) if is_condition_failed(&e) => Ok(()),
-            Err(e) => Err(store_err(e)),
+            Err(e) if is_condition_failed(&e) => {}
+            Err(e) => return Err(store_err(e)),
         }
+        // Whatever became of the code, this send texted nothing.
+        for counter in counters {
+            self.give_back(counter).await?;
+        }
+        Ok(())
     }
 
     async fn find_code(&self, mobile: &Mobile, now: i64) -> Result<Option<StoredCode>, StoreError> {
@@ -341,7 +393,6 @@ impl CodeStore for DynamoStore {
             Err(e) => Err(store_err(e)),
         }
     }
-
 }
 
 #[async_trait::async_trait]
@@ -377,5 +428,69 @@ impl AccountStore for DynamoStore {
             _ => Outcome::Retry,
         })
         .await?
+    }
+}
+
+#[async_trait::async_trait]
+impl LimitStore for DynamoStore {
+    async fn take(&self, counter: &Counter) -> Result<Option<u32>, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(&counter.key))
+            .update_expression(COUNT_UPDATE)
+            .condition_expression(COUNT_CONDITION)
+            .set_expression_attribute_values(Some(count_values(counter)))
+            .return_values(ReturnValue::UpdatedNew)
+            .send()
+            .await;
+        match result {
+            Ok(out) => Ok(Some(get_n(out.attributes().unwrap_or(&HashMap::new()), "n")?)),
+            Err(e) if is_condition_failed(&e) => Ok(None),
+            Err(e) => Err(store_err(e)),
+        }
+    }
+
+    async fn give_back(&self, counter: &Counter) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(&counter.key))
+            .update_expression("ADD n :minus_one")
+            .condition_expression("attribute_exists(pk) AND n > :zero")
+            .expression_attribute_values(":minus_one", n(-1))
+            .expression_attribute_values(":zero", n(0))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if is_condition_failed(&e) => Ok(()),
+            Err(e) => Err(store_err(e)),
+        }
+    }
+
+    async fn first_time(&self, key: &str, expires_at: i64) -> Result<bool, StoreError> {
+        let now = crate::clock::SystemClock.now();
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(HashMap::from([
+                ("pk".to_owned(), s(&format!("ONCE#{key}"))),
+                ("kind".to_owned(), s("once")),
+                ("expires_at".to_owned(), n(expires_at)),
+            ])))
+            // An expired flag counts as absent, TTL-deleted or not.
+            .condition_expression("attribute_not_exists(pk) OR expires_at <= :now")
+            .expression_attribute_values(":now", n(now))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if is_condition_failed(&e) => Ok(false),
+            Err(e) => Err(store_err(e)),
+        }
     }
 }

@@ -1,12 +1,14 @@
 //! The embedded store of the local API and the fast tests. One mutex over
 //! all data makes each method atomic, as a DynamoDB condition or
-//! transaction is.
+//! transaction is. Expired codes and counters are swept out every so many
+//! writes, so its size follows live items, not all items ever written.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 
 use super::{
-    AccountStore, BeginSmsError, CodeClaim, CodeStore, CreateUserError, PendingCode, StoreError, StoredCode, UserStore,
+    AccountStore, BeginSmsError, CodeClaim, CodeStore, Counter, CreateUserError, LimitStore, PendingCode, StoreError,
+    StoredCode, UserStore,
 };
 use crate::domain::{Mobile, User};
 
@@ -19,6 +21,47 @@ pub struct MemoryStore {
 struct Data {
     users: HashMap<Mobile, User>,
     codes: HashMap<Mobile, StoredCode>,
+    /// Count and end of window, by key.
+    counters: HashMap<String, (u32, i64)>,
+    /// Keys of `first_time`, with their expiry.
+    flags: HashMap<String, i64>,
+    /// The latest time a caller has told us, for sweeping.
+    now: i64,
+    writes_since_sweep: usize,
+}
+
+/// How many writes pass between two sweeps of expired items: rare enough to
+/// cost nothing per request, often enough to bound the memory.
+const SWEEP_EVERY: usize = 1024;
+
+impl Data {
+    fn wrote(&mut self, now: Option<i64>) {
+        self.now = self.now.max(now.unwrap_or(0));
+        self.writes_since_sweep += 1;
+        if self.writes_since_sweep >= SWEEP_EVERY {
+            self.writes_since_sweep = 0;
+            let now = self.now;
+            self.codes.retain(|_, c| c.code_expires_at.max(c.resend_at) > now);
+            self.counters.retain(|_, (_, ends)| *ends > now);
+            self.flags.retain(|_, expires_at| *expires_at > now);
+        }
+    }
+
+    fn counter_allows(&self, counter: &Counter) -> bool {
+        self.counters.get(&counter.key).is_none_or(|(n, _)| *n < counter.limit)
+    }
+
+    fn count(&mut self, counter: &Counter) -> u32 {
+        let entry = self.counters.entry(counter.key.clone()).or_insert((0, counter.window_ends));
+        entry.0 += 1;
+        entry.0
+    }
+
+    fn uncount(&mut self, counter: &Counter) {
+        if let Some((n, _)) = self.counters.get_mut(&counter.key) {
+            *n = n.saturating_sub(1);
+        }
+    }
 }
 
 impl MemoryStore {
@@ -38,7 +81,13 @@ impl UserStore for MemoryStore {
 
 #[async_trait::async_trait]
 impl CodeStore for MemoryStore {
-    async fn begin_sms(&self, mobile: &Mobile, pending: &PendingCode, now: i64) -> Result<(), BeginSmsError> {
+    async fn begin_sms(
+        &self,
+        mobile: &Mobile,
+        pending: &PendingCode,
+        counters: &[Counter],
+        now: i64,
+    ) -> Result<(), BeginSmsError> {
         let mut data = self.lock();
         if data.users.contains_key(mobile) {
             return Err(BeginSmsError::Registered);
@@ -46,8 +95,12 @@ impl CodeStore for MemoryStore {
         if let Some(last) = data.codes.get(mobile).filter(|c| c.resend_at > now) {
             return Err(BeginSmsError::TooFrequent { resend_at: last.resend_at });
         }
-        // Expired codes are dropped when a new one comes: the map holds at
-        // most one code per mobile that asked, and only for the local run.
+        if let Some(counter) = counters.iter().position(|c| !data.counter_allows(c)) {
+            return Err(BeginSmsError::LimitReached { counter });
+        }
+        for counter in counters {
+            data.count(counter);
+        }
         data.codes.insert(
             mobile.clone(),
             StoredCode {
@@ -58,13 +111,18 @@ impl CodeStore for MemoryStore {
                 resend_at: pending.resend_at,
             },
         );
+        data.wrote(Some(now));
         Ok(())
     }
 
-    async fn release_sms(&self, mobile: &Mobile, send_id: &str) -> Result<(), StoreError> {
+    async fn release_sms(&self, mobile: &Mobile, send_id: &str, counters: &[Counter]) -> Result<(), StoreError> {
         let mut data = self.lock();
         if data.codes.get(mobile).is_some_and(|c| c.send_id == send_id) {
             data.codes.remove(mobile);
+        }
+        // Whatever became of the code, this send texted nothing.
+        for counter in counters {
+            data.uncount(counter);
         }
         Ok(())
     }
@@ -81,7 +139,6 @@ impl CodeStore for MemoryStore {
             c.attempts
         }))
     }
-
 }
 
 #[async_trait::async_trait]
@@ -97,5 +154,37 @@ impl AccountStore for MemoryStore {
         data.codes.remove(&user.mobile);
         data.users.insert(user.mobile.clone(), user.clone());
         Ok(())
+    }
+}
+
+#[async_trait::async_trait]
+impl LimitStore for MemoryStore {
+    async fn take(&self, counter: &Counter) -> Result<Option<u32>, StoreError> {
+        let mut data = self.lock();
+        if !data.counter_allows(counter) {
+            return Ok(None);
+        }
+        let n = data.count(counter);
+        data.wrote(None);
+        Ok(Some(n))
+    }
+
+    async fn give_back(&self, counter: &Counter) -> Result<(), StoreError> {
+        self.lock().uncount(counter);
+        Ok(())
+    }
+
+    async fn first_time(&self, key: &str, expires_at: i64) -> Result<bool, StoreError> {
+        let mut data = self.lock();
+        let now = data.now;
+        let first = match data.flags.get(key) {
+            Some(expiry) => *expiry <= now,
+            None => true,
+        };
+        if first {
+            data.flags.insert(key.to_owned(), expires_at);
+            data.wrote(None);
+        }
+        Ok(first)
     }
 }

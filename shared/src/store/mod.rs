@@ -72,12 +72,26 @@ impl StoreError {
     }
 }
 
+/// A fixed-window counter (`LIMIT#…`). The window is part of the key, so a
+/// past window's item, whether TTL has deleted it yet or not, never counts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Counter {
+    pub key: String,
+    /// The count at which it refuses.
+    pub limit: u32,
+    /// Unix seconds at which this window ends (the item's `expires_at`).
+    pub window_ends: i64,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum BeginSmsError {
     #[error("mobile already registered")]
     Registered,
     #[error("another code was sent recently")]
     TooFrequent { resend_at: i64 },
+    /// The counter at this index of the ones given has reached its limit.
+    #[error("a limit is reached")]
+    LimitReached { counter: usize },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -101,15 +115,25 @@ pub trait UserStore: Send + Sync {
 /// Codes texted to numbers: recording a send, reading and counting guesses.
 #[async_trait::async_trait]
 pub trait CodeStore: Send + Sync {
-    /// Records a new code unless the mobile is registered or the last code's
-    /// resend interval has not passed: one atomic step, so of many
-    /// concurrent sends exactly one proceeds to text a code. Replaces any
-    /// older code (and its attempt count).
-    async fn begin_sms(&self, mobile: &Mobile, pending: &PendingCode, now: i64) -> Result<(), BeginSmsError>;
+    /// Records a new code and counts one against each counter, unless the
+    /// mobile is registered, the last code's resend interval has not passed
+    /// or a counter is at its limit: one atomic step, so of many concurrent
+    /// sends exactly as many proceed to text a code as the limits allow.
+    /// Replaces any older code (and its attempt count). When several
+    /// conditions fail, registered comes first, then the interval, then the
+    /// first counter in the order given.
+    async fn begin_sms(
+        &self,
+        mobile: &Mobile,
+        pending: &PendingCode,
+        counters: &[Counter],
+        now: i64,
+    ) -> Result<(), BeginSmsError>;
 
-    /// Undoes `begin_sms` after the provider failed: the interval is freed
-    /// and the unsent code unusable. Only the code of this `send_id` goes.
-    async fn release_sms(&self, mobile: &Mobile, send_id: &str) -> Result<(), StoreError>;
+    /// Undoes `begin_sms` after the provider failed: the interval is freed,
+    /// the unsent code unusable and the counters given back. Only the code
+    /// of this `send_id` goes.
+    async fn release_sms(&self, mobile: &Mobile, send_id: &str, counters: &[Counter]) -> Result<(), StoreError>;
 
     /// The live code of a mobile, or `None` if there is none or it has expired.
     async fn find_code(&self, mobile: &Mobile, now: i64) -> Result<Option<StoredCode>, StoreError>;
@@ -126,7 +150,22 @@ pub trait AccountStore: Send + Sync {
     async fn create_user(&self, user: &User, claim: CodeClaim<'_>) -> Result<(), CreateUserError>;
 }
 
-/// Everything a whole service needs; each use case is handed only the capabilities above it uses.
-pub trait Store: UserStore + CodeStore + AccountStore {}
+/// Abuse limits: counters that hold across every instance of the service.
+#[async_trait::async_trait]
+pub trait LimitStore: Send + Sync {
+    /// Counts one against `counter` unless it has reached its limit, in one
+    /// conditional write; the count after, or `None` when refused.
+    async fn take(&self, counter: &Counter) -> Result<Option<u32>, StoreError>;
 
-impl<T: UserStore + CodeStore + AccountStore> Store for T {}
+    /// Gives back one that `take` (or `begin_sms`) counted.
+    async fn give_back(&self, counter: &Counter) -> Result<(), StoreError>;
+
+    /// `true` for the first caller with this key until `expires_at`, `false`
+    /// for every later one: for things that must happen once in a fleet.
+    async fn first_time(&self, key: &str, expires_at: i64) -> Result<bool, StoreError>;
+}
+
+/// Everything a whole service needs; each use case is handed only the capabilities above it uses.
+pub trait Store: UserStore + CodeStore + AccountStore + LimitStore {}
+
+impl<T: UserStore + CodeStore + AccountStore + LimitStore> Store for T {}
