@@ -6,6 +6,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import assert from "node:assert/strict";
+import { after, afterEach, before } from "node:test";
 import { chromium } from "playwright-core";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -125,10 +127,12 @@ export async function openPage(browser, viewport = { width: 1280, height: 800 })
   const page = await context.newPage();
   const problems = [];
   page.on("console", (m) => {
-    // Chromium logs every 4xx fetch as an error; a 4xx from an API route is
-    // the API's documented answer, not a fault of the page. A failed page
-    // asset (CSS, JS) or any script error still counts.
-    const apiAnswer = /status of 4\d\d/.test(m.text()) && new URL(m.location().url || "http://x/").pathname.startsWith("/user/");
+    // Chromium logs every 4xx/5xx fetch as an error; a 4xx, 502 or 503 from an
+    // API route is the API's documented answer (a refusal, a limit, the
+    // SMS provider or the captcha provider down), not a fault of the page.
+    // A 500, a failed page asset (CSS, JS) or any script error still counts.
+    const apiAnswer =
+      /status of (4\d\d|50[23])/.test(m.text()) && new URL(m.location().url || "http://x/").pathname.startsWith("/user/");
     if (m.type() === "error" && !apiAnswer) problems.push(`console: ${m.text()} (${m.location().url})`);
   });
   page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
@@ -163,4 +167,43 @@ export function fulfillJson(route, status, body, headers = {}) {
     headers: { "content-type": "application/json; charset=utf-8", "cache-control": "no-store", ...headers },
     body: JSON.stringify(body),
   });
+}
+
+/**
+ * The set-up of a test file: the local API (with `env`) and Chromium before
+ * its tests; after each test, a screenshot of every page it opened and the
+ * assertion that none had a console error, page error, dialog or request to
+ * another host. `suite.api` and `suite.newPage()` are for the tests.
+ */
+export function browserSuite(env = {}) {
+  const suite = {
+    api: null,
+    browser: null,
+    open: [],
+    async newPage(viewport) {
+      const opened = await openPage(suite.browser, viewport);
+      suite.open.push(opened);
+      return opened;
+    },
+  };
+  before(async () => {
+    suite.api = await startApi(env);
+    suite.browser = await launchBrowser();
+  });
+  afterEach(async (t) => {
+    const pages = suite.open;
+    suite.open = [];
+    const problems = [];
+    for (const opened of pages) {
+      await screenshot(opened.page, t.name.replace(/[^\w一-龥]+/g, "-").slice(0, 80)).catch(() => {});
+      await opened.context.close();
+      problems.push(...opened.problems);
+    }
+    assert.deepEqual(problems, [], "no console errors, page errors, dialogs or requests to other hosts");
+  });
+  after(async () => {
+    await suite.browser?.close();
+    suite.api?.stop();
+  });
+  return suite;
 }

@@ -55,11 +55,12 @@ const PROVIDERS = { geetest, turnstile };
 /**
  * The captcha of a form: its field (#captcha-field with a #captcha
  * container) is shown only when a provider is configured.
- * `result()` is the proof to send, or null when none is at hand.
+ * `result()` is the proof to send, or null when none is at hand; `failed`
+ * says the provider's script could not be loaded.
  */
 export function createCaptcha(form, { onLoadError } = {}) {
   const provider = PROVIDERS[CAPTCHA_PROVIDER];
-  if (!provider) return { enabled: false, loaded: true, result: () => null, reset() {} };
+  if (!provider) return { enabled: false, loaded: true, failed: false, result: () => null, reset() {} };
   const field = form.querySelector("#captcha-field");
   field.hidden = false;
   let proof = null;
@@ -67,6 +68,7 @@ export function createCaptcha(form, { onLoadError } = {}) {
   const state = {
     enabled: true,
     loaded: false,
+    failed: false,
     result: () => proof,
     reset() {
       proof = null;
@@ -78,7 +80,10 @@ export function createCaptcha(form, { onLoadError } = {}) {
       widget = w;
       state.loaded = true;
     },
-    () => onLoadError?.(),
+    () => {
+      state.failed = true;
+      onLoadError?.();
+    },
   );
   return state;
 }

@@ -55,7 +55,11 @@ export function wireSmsButton(form, button, { purpose, onSent = () => {} }) {
     if (captcha.enabled) {
       proof = captcha.result();
       if (!proof) {
-        const message = captcha.loaded ? "请先完成人机验证" : "人机验证加载中，请稍后再试";
+        const message = captcha.failed
+          ? "人机验证加载失败，请稍后再试"
+          : captcha.loaded
+            ? "请先完成人机验证"
+            : "人机验证加载中，请稍后再试";
         showError(form, "captcha", message, { invalid: false });
         return;
       }
