@@ -78,6 +78,19 @@ describe("login page tabs", () => {
   });
 });
 
+describe("small screens", () => {
+  for (const path of ["/login.html", "/login.html#sms", "/reset.html"]) {
+    test(`${path} fits a 375 px phone screen`, async () => {
+      const { page } = await suite.newPage({ width: 375, height: 740 });
+      await page.goto(`${suite.api.base}${path}`);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      assert.ok(overflow <= 0, `page scrolls sideways by ${overflow}px`);
+      const button = await page.locator(path === "/login.html" ? "#password" : "#send-sms").boundingBox();
+      assert.ok(button.x + button.width <= 375, "the field or button is on screen");
+    });
+  }
+});
+
 describe("new flows with their answers intercepted", () => {
   test("短信登录: purpose login, then POST /user/login/sms, then home with the user", async () => {
     const { page } = await suite.newPage();
