@@ -2,7 +2,7 @@
 // against the real local API (memory store, log SMS backend with an outbox).
 import assert from "node:assert/strict";
 import { after, afterEach, before, describe, test } from "node:test";
-import { codeFor, launchBrowser, openPage, registerViaApi, screenshot, SCREENSHOTS, startApi } from "./harness.mjs";
+import { codeFor, launchBrowser, openPage, postJson, registerViaApi, screenshot, SCREENSHOTS, startApi } from "./harness.mjs";
 
 const PASSWORD = "password123";
 let api;
@@ -30,7 +30,7 @@ async function submitLogin(page, mobile, password, { remember = false } = {}) {
   await page.getByLabel("手机号码").fill(mobile);
   await page.getByLabel("密码", { exact: true }).fill(password);
   if (remember) await page.getByLabel("记住我").check();
-  await page.getByRole("button", { name: "登录" }).click();
+  await page.getByRole("button", { name: "登录", exact: true }).click();
 }
 
 async function newPage(viewport) {
@@ -78,9 +78,10 @@ describe("register page", () => {
     await page.getByText("注册成功").waitFor();
     await page.waitForURL(`${api.base}/`);
     await page.locator("#username", { hasText: mobile }).waitFor();
-    assert.equal(await page.evaluate(() => sessionStorage.getItem("username")), mobile);
-    assert.ok((await page.evaluate(() => sessionStorage.getItem("token"))).split(".").length === 3);
-    assert.equal(await page.evaluate(() => localStorage.getItem("token")), null);
+    assert.equal(await page.evaluate(() => sessionStorage.getItem("user_name")), mobile);
+    assert.ok((await page.evaluate(() => sessionStorage.getItem("user_token"))).split(".").length === 3);
+    assert.ok(await page.evaluate(() => sessionStorage.getItem("user_id")));
+    assert.equal(await page.evaluate(() => localStorage.getItem("user_token")), null);
   });
 
   test("a registered mobile shows 手机号已经被注册过 next to the field on blur", async () => {
@@ -118,7 +119,7 @@ describe("register page", () => {
 
   test("a 429 starts the countdown from retry_after", async () => {
     const mobile = freshMobile();
-    const sent = await fetch(`${api.base}/user/sms`, { method: "POST", body: JSON.stringify({ mobile }) });
+    const sent = await postJson(api, "/user/sms", { mobile });
     assert.equal(sent.status, 200);
     const { page } = await newPage();
     await page.goto(`${api.base}/register`);
@@ -143,7 +144,7 @@ describe("register page", () => {
     await submit.click();
     await page.locator("#sms_code-error", { hasText: "验证码错误或已过期" }).waitFor();
     assert.equal(await submit.isEnabled(), true);
-    assert.equal(await page.evaluate(() => sessionStorage.getItem("token")), null);
+    assert.equal(await page.evaluate(() => sessionStorage.getItem("user_token")), null);
   });
 
   test("注册 is disabled while its request is in flight", async () => {
@@ -151,7 +152,7 @@ describe("register page", () => {
     let release;
     const held = new Promise((resolve) => (release = resolve));
     // Hold the register request until the test has looked at the button.
-    await page.route("**/user/register/", async (route) => {
+    await page.route("**/user/register", async (route) => {
       await held;
       await route.continue();
     });
@@ -196,7 +197,7 @@ describe("register page", () => {
     const { page } = await newPage();
     await page.goto(`${api.base}/register`);
     await page.getByRole("link", { name: "直接登录" }).click();
-    await page.waitForURL(`${api.base}/login`);
+    await page.waitForURL(`${api.base}/login.html`);
   });
 });
 
@@ -211,7 +212,7 @@ describe("login and home pages", () => {
     assert.equal(await page.getByRole("link", { name: "登录" }).isVisible(), false);
     await page.getByRole("button", { name: "退出" }).click();
     await page.getByRole("link", { name: "登录" }).waitFor();
-    assert.equal(await page.evaluate(() => sessionStorage.getItem("token") ?? localStorage.getItem("token")), null);
+    assert.equal(await page.evaluate(() => sessionStorage.getItem("user_token") ?? localStorage.getItem("user_token")), null);
   });
 
   test("记住我 keeps the token in localStorage across a new tab", async () => {
@@ -220,8 +221,8 @@ describe("login and home pages", () => {
     const { page, context } = await newPage();
     await submitLogin(page, mobile, PASSWORD, { remember: true });
     await page.waitForURL(`${api.base}/`);
-    assert.ok(await page.evaluate(() => localStorage.getItem("token")));
-    assert.equal(await page.evaluate(() => sessionStorage.getItem("token")), null);
+    assert.ok(await page.evaluate(() => localStorage.getItem("user_token")));
+    assert.equal(await page.evaluate(() => sessionStorage.getItem("user_token")), null);
     const second = await context.newPage();
     await second.goto(`${api.base}/`);
     await second.locator("#username", { hasText: mobile }).waitFor();
@@ -234,18 +235,18 @@ describe("login and home pages", () => {
     const { page } = await newPage();
     await submitLogin(page, mobile, "not-the-password");
     await page.getByText("用户名或密码错误").waitFor();
-    assert.equal(await page.evaluate(() => sessionStorage.getItem("token") ?? localStorage.getItem("token")), null);
+    assert.equal(await page.evaluate(() => sessionStorage.getItem("user_token") ?? localStorage.getItem("user_token")), null);
   });
 
   test("the home header's 登录 and 注册 lead to their pages, and 立即注册 back", async () => {
     const { page } = await newPage();
     await page.goto(`${api.base}/`);
     await page.getByRole("link", { name: "登录" }).click();
-    await page.waitForURL(`${api.base}/login`);
+    await page.waitForURL(`${api.base}/login.html`);
     await page.getByRole("link", { name: "立即注册" }).click();
-    await page.waitForURL(`${api.base}/register`);
+    await page.waitForURL(`${api.base}/register.html`);
     await page.goto(`${api.base}/`);
     await page.getByRole("link", { name: "注册" }).click();
-    await page.waitForURL(`${api.base}/register`);
+    await page.waitForURL(`${api.base}/register.html`);
   });
 });
