@@ -56,7 +56,7 @@ async fn every_event_file_gets_its_documented_status_and_code_from_its_function(
             .expect("services from test parts");
 
         let event = std::fs::read_to_string(case.path()).unwrap();
-        let request = lambda_http::request::from_str(&event)
+        let request = signup::lambda::request_from_event(serde_json::from_str(&event).unwrap())
             .unwrap_or_else(|e| panic!("{}: not an API Gateway event: {e}", case.file));
         let response = signup::lambda::handle(&services, endpoint_of(&case.function), request).await.unwrap();
         let status = response.status().as_u16();

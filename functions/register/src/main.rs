@@ -1,11 +1,9 @@
 //! Lambda `register`: POST /user/register.
 
-use lambda_http::{run, service_fn, Error};
+use lambda_http::Error;
 use signup::http::Endpoint;
-use signup::lambda::Function;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    let function = Function::cold_start(Endpoint::Register).await?;
-    run(service_fn(|req| function.handle(req))).await
+    signup::lambda::run(Endpoint::Register).await
 }

@@ -23,6 +23,8 @@ pub enum RequestError {
     BadObject(&'static str),
     #[error("the body is not sent as application/json")]
     UnsupportedMediaType,
+    #[error("the body is marked base64 and is not base64")]
+    NotBase64,
     #[error("the body is over {limit} bytes")]
     TooLarge { limit: usize },
 }
@@ -32,7 +34,11 @@ impl RequestError {
     pub fn field(&self) -> Option<&'static str> {
         match self {
             Self::Missing(field) | Self::NotAString(field) | Self::BadObject(field) => Some(field),
-            Self::NotJson(_) | Self::NotAnObject | Self::TooLarge { .. } | Self::UnsupportedMediaType => None,
+            Self::NotJson(_)
+            | Self::NotAnObject
+            | Self::TooLarge { .. }
+            | Self::UnsupportedMediaType
+            | Self::NotBase64 => None,
         }
     }
 }
@@ -50,8 +56,8 @@ impl JsonBody {
         if bytes.len() > MAX_BODY_BYTES {
             return Err(RequestError::TooLarge { limit: MAX_BODY_BYTES });
         }
-        match serde_json::from_slice::<Value>(bytes) {
-            Ok(Value::Object(map)) => Ok(Self(map)),
+        match serde_json::from_slice::<Strict>(bytes) {
+            Ok(Strict(Value::Object(map))) => Ok(Self(map)),
             Ok(_) => Err(RequestError::NotAnObject),
             Err(e) => Err(RequestError::NotJson(e.to_string())),
         }
@@ -98,6 +104,75 @@ pub(crate) fn is_json(headers: &http::HeaderMap) -> bool {
     };
     let media_type = value.split(';').next().unwrap_or_default().trim();
     media_type.eq_ignore_ascii_case("application/json")
+}
+
+/// A JSON value in which no object repeats a key. With a repeated key, a
+/// proxy or a WAF in front may read one value and the service another, so
+/// such a body is refused rather than read last-wins.
+struct Strict(Value);
+
+impl<'de> serde::Deserialize<'de> for Strict {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(StrictVisitor).map(Strict)
+    }
+}
+
+struct StrictVisitor;
+
+impl<'de> serde::de::Visitor<'de> for StrictVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(Strict(item)) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut object = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if object.contains_key(&key) {
+                return Err(serde::de::Error::custom(format!("key {key:?} appears twice")));
+            }
+            let Strict(value) = map.next_value()?;
+            object.insert(key, value);
+        }
+        Ok(Value::Object(object))
+    }
 }
 
 /// A matched route's input, read as named fields whether it came in the
@@ -155,6 +230,15 @@ mod tests {
         assert_eq!(error("[]", "mobile"), RequestError::NotAnObject);
         assert!(matches!(error("", "mobile"), RequestError::NotJson(_)));
         assert_eq!(error("[]", "mobile").field(), None);
+    }
+
+    #[test]
+    fn a_key_twice_in_any_object_is_refused() {
+        assert!(
+            matches!(error(r#"{"mobile":"1","mobile":"2"}"#, "mobile"), RequestError::NotJson(e) if e.contains("twice"))
+        );
+        assert!(matches!(error(r#"{"captcha":{"token":"a","token":"b"}}"#, "mobile"), RequestError::NotJson(_)));
+        assert_eq!(error(r#"{"a":{"mobile":"1"},"mobile":2}"#, "mobile"), RequestError::NotAString("mobile"));
     }
 
     #[test]

@@ -82,10 +82,9 @@ impl Call {
                 Self::Register(Registration { mobile, password, sms_code, client_ip })
             }
             Endpoint::Login => {
-                let username = match fields.optional_str("username")? {
-                    Some(username) => username,
-                    None => fields.optional_str("mobile")?.ok_or(RequestError::Missing("username"))?,
-                };
+                // Both are read, so that a mistyped one is refused even when the other is there.
+                let (username, mobile_field) = (fields.optional_str("username")?, fields.optional_str("mobile")?);
+                let username = username.or(mobile_field).ok_or(RequestError::Missing("username"))?;
                 let password = SecretString::from(fields.required_str("password")?);
                 // A username that is no mobile cannot exist: the use case
                 // answers it like any unknown user, after the same work.

@@ -27,6 +27,11 @@ use call::Call;
 
 pub type Response = http::Response<Body>;
 
+/// Marks a request whose body API Gateway sent as base64 but that did not
+/// decode (set by `crate::lambda`, never by a client): refused with 400.
+#[derive(Debug, Clone, Copy)]
+pub struct UndecodableBody;
+
 /// Largest request body accepted, in bytes.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
@@ -73,6 +78,9 @@ async fn route_and_answer(services: &Services, scope: Scope, client_ip: Option<I
         Err(e) => return error_response(&e),
     };
     tracing::Span::current().record("route", matched.route.pattern);
+    if req.extensions().get::<UndecodableBody>().is_some() {
+        return error_response(&RequestError::NotBase64);
+    }
     match Call::parse(matched, &req, services.settings(), client_ip) {
         Ok(call) => answer(services, call).await,
         Err(e) => error_response(&e),

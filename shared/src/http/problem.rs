@@ -87,6 +87,7 @@ impl IntoProblem for RequestError {
         let problem = match self {
             Self::NotJson(e) => invalid(format!("JSON格式错误（{e}）")),
             Self::NotAnObject => invalid("请求体必须是JSON对象".into()),
+            Self::NotBase64 => invalid("请求体不是有效的base64编码".into()),
             Self::Missing(field) => invalid(format!("缺少字段 {field}")),
             Self::NotAString(field) => invalid(format!("字段 {field} 必须是字符串")),
             Self::BadObject(field) => invalid(format!("字段 {field} 必须是含所需字符串字段的对象")),
