@@ -116,7 +116,10 @@ pub struct CloopenSettings {
     pub account_sid: String,
     pub auth_token: SecretString,
     pub app_id: String,
+    /// The sign-up template; login and reset have their own, defaulting to it.
     pub template_id: String,
+    pub login_template_id: String,
+    pub reset_template_id: String,
     pub base_url: String,
 }
 
@@ -319,11 +322,17 @@ fn sms_backend<F: Fn(&str) -> Option<String>>(env: &Env<F>, mode: Mode) -> Resul
         BackendName::Sns => SmsBackend::Sns,
         BackendName::Cloopen => {
             let why = "when SMS_BACKEND=cloopen";
+            let account_sid = env.required("CLOOPEN_ACCOUNT_SID", why)?;
+            let auth_token = env.required("CLOOPEN_AUTH_TOKEN", why)?.into();
+            let app_id = env.required("CLOOPEN_APP_ID", why)?;
+            let template_id = env.required("CLOOPEN_TEMPLATE_ID", why)?;
             SmsBackend::Cloopen(CloopenSettings {
-                account_sid: env.required("CLOOPEN_ACCOUNT_SID", why)?,
-                auth_token: env.required("CLOOPEN_AUTH_TOKEN", why)?.into(),
-                app_id: env.required("CLOOPEN_APP_ID", why)?,
-                template_id: env.required("CLOOPEN_TEMPLATE_ID", why)?,
+                account_sid,
+                auth_token,
+                app_id,
+                login_template_id: env.string("CLOOPEN_LOGIN_TEMPLATE_ID", &template_id),
+                reset_template_id: env.string("CLOOPEN_RESET_TEMPLATE_ID", &template_id),
+                template_id,
                 base_url: env.string("CLOOPEN_BASE_URL", CLOOPEN_PRODUCTION_URL).trim_end_matches('/').to_owned(),
             })
         }

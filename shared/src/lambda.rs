@@ -105,7 +105,7 @@ pub async fn handle(
     req: lambda_http::Request,
 ) -> Result<Response, Infallible> {
     let client_ip = source_ip(&req);
-    Ok(http::handle(services, Scope::Only(endpoint), client_ip, req).await)
+    Ok(http::handle(services, Scope::Function(endpoint.function()), client_ip, req).await)
 }
 
 /// The client address API Gateway saw (`requestContext.http.sourceIp`).

@@ -4,12 +4,13 @@
 
 use std::sync::Arc;
 
-use crate::auth::{CodeHasher, PasswordHasher, Pseudonyms, TokenSigner};
+use crate::auth::{CodeHasher, PasswordHasher, Pseudonyms, TokenSigner, TokenVerifier};
 use crate::captcha::{CaptchaVerifier, GeetestVerifier, TurnstileVerifier};
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Captcha, ConfigError, Mode, Settings, SmsBackend, StoreKind};
 use crate::service::limits::Limiter;
-use crate::service::{Login, Register, SendSms};
+use crate::service::code_check::CodeCheck;
+use crate::service::{Login, LoginByCode, Me, Register, ResetPassword, SendSms};
 use crate::sms::{CloopenSender, LogSender, NoSms, SmsSender, SnsSender};
 use crate::store::{DynamoStore, MemoryStore, Store, StoreError, UserStore};
 
@@ -23,6 +24,7 @@ pub struct Services {
     code_hasher: CodeHasher,
     pseudonyms: Pseudonyms,
     token_signer: TokenSigner,
+    token_verifier: TokenVerifier,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -73,16 +75,46 @@ impl Services {
         }
     }
 
-    pub fn register(&self) -> Register<'_> {
-        Register {
+    fn code_check(&self) -> CodeCheck<'_> {
+        CodeCheck {
             store: self.store.as_ref(),
             code_hasher: &self.code_hasher,
-            password_hasher: &self.password_hasher,
-            token_signer: &self.token_signer,
-            clock: self.clock.as_ref(),
             limiter: self.limiter(),
             max_attempts: self.settings.code.max_attempts,
         }
+    }
+
+    pub fn register(&self) -> Register<'_> {
+        Register {
+            users: self.store.as_ref(),
+            codes: self.code_check(),
+            password_hasher: &self.password_hasher,
+            token_signer: &self.token_signer,
+            clock: self.clock.as_ref(),
+        }
+    }
+
+    pub fn login_by_code(&self) -> LoginByCode<'_> {
+        LoginByCode {
+            users: self.store.as_ref(),
+            codes: self.code_check(),
+            token_signer: &self.token_signer,
+            clock: self.clock.as_ref(),
+        }
+    }
+
+    pub fn reset_password(&self) -> ResetPassword<'_> {
+        ResetPassword {
+            users: self.store.as_ref(),
+            codes: self.code_check(),
+            password_hasher: &self.password_hasher,
+            token_signer: &self.token_signer,
+            clock: self.clock.as_ref(),
+        }
+    }
+
+    pub fn me(&self) -> Me<'_> {
+        Me { users: self.store.as_ref(), token_verifier: &self.token_verifier, clock: self.clock.as_ref() }
     }
 
     pub fn login(&self) -> Login<'_> {
@@ -173,6 +205,7 @@ impl ServicesBuilder {
             pseudonyms: Pseudonyms::from_secret(&settings.jwt_secret),
             captcha,
             token_signer: TokenSigner::new(&settings.jwt_secret, settings.jwt_ttl_seconds),
+            token_verifier: TokenVerifier::new(&settings.jwt_secret),
             password_hasher: PasswordHasher::default(),
             clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
             store,

@@ -83,6 +83,8 @@ impl FakeCloopen {
             auth_token: auth_token.into(),
             app_id: APP_ID.into(),
             template_id: TEMPLATE_ID.into(),
+            login_template_id: TEMPLATE_ID.into(),
+            reset_template_id: TEMPLATE_ID.into(),
             base_url: self.base_url.clone(),
         }
     }

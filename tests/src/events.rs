@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use signup::auth::{CodeHasher, PasswordHasher};
-use signup::domain::{Mobile, Password, PasswordPolicy, SmsCode, User, UserId};
+use signup::domain::{Mobile, Password, PasswordPolicy, Purpose, SmsCode, User, UserId};
 use signup::store::{CodeClaim, PendingCode, Store};
 
 use crate::workspace_root;
@@ -91,17 +91,24 @@ pub async fn seed(store: &dyn Store, codes: &CodeHasher, case: &EventCase, now: 
         "user" => seed_user(store, now).await,
         "code" => {
             let mobile = case.body_mobile().unwrap_or_else(|| panic!("{}: seed code needs a body mobile", case.file));
-            seed_code(store, codes, &mobile, "seed-code", now).await;
+            seed_code(store, codes, &mobile, Purpose::Register, now).await;
+        }
+        // The seeded user with a live code for logging in or resetting.
+        "login-code" | "reset-code" => {
+            seed_user(store, now).await;
+            let purpose = if case.seed == "login-code" { Purpose::Login } else { Purpose::ResetPassword };
+            seed_code(store, codes, &Mobile::parse(SEEDED_USER).unwrap(), purpose, now).await;
         }
         other => panic!("{}: unknown seed {other}", case.file),
     }
 }
 
-async fn seed_code(store: &dyn Store, codes: &CodeHasher, mobile: &Mobile, send_id: &str, now: i64) {
+async fn seed_code(store: &dyn Store, codes: &CodeHasher, mobile: &Mobile, purpose: Purpose, now: i64) {
     let code = SmsCode::parse(SEEDED_CODE, 6).unwrap();
     let pending = PendingCode {
-        send_id: send_id.into(),
+        send_id: format!("seed-{}", purpose.as_str()),
         code_hash: codes.hash(mobile, &code),
+        purpose,
         code_expires_at: now + 300,
         resend_at: now + 60,
     };
@@ -118,6 +125,7 @@ async fn seed_user(store: &dyn Store, now: i64) {
     let pending = PendingCode {
         send_id: "seed-user".into(),
         code_hash: String::new(),
+        purpose: Purpose::Register,
         code_expires_at: now + 300,
         resend_at: now,
     };
@@ -128,6 +136,7 @@ async fn seed_user(store: &dyn Store, now: i64) {
         mobile,
         password_hash: PasswordHasher::default().hash(&password).await.unwrap(),
         created_at: now,
+        token_version: 0,
     };
     let claim = CodeClaim { send_id: "seed-user", max_attempts: 5, now };
     store.create_user(&user, claim).await.expect("seeding the user");

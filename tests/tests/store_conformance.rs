@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use signup::domain::{Mobile, User, UserId};
+use signup::domain::{Mobile, Purpose, User, UserId};
 use signup::store::{BeginSmsError, CodeClaim, Counter, CreateUserError, MemoryStore, PendingCode, Store};
 
 const NOW: i64 = 1_800_000_000;
@@ -17,13 +17,20 @@ fn pending(send_id: &str) -> PendingCode {
     PendingCode {
         send_id: send_id.into(),
         code_hash: format!("hash-of-{send_id}"),
+        purpose: Purpose::Register,
         code_expires_at: NOW + 300,
         resend_at: NOW + 60,
     }
 }
 
 fn user(m: &Mobile) -> User {
-    User { id: UserId::new_random(), mobile: m.clone(), password_hash: "$argon2id$fake".into(), created_at: NOW }
+    User {
+        id: UserId::new_random(),
+        mobile: m.clone(),
+        password_hash: "$argon2id$fake".into(),
+        created_at: NOW,
+        token_version: 0,
+    }
 }
 
 fn claim(send_id: &str, now: i64) -> CodeClaim<'_> {

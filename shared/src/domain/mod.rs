@@ -3,11 +3,13 @@
 
 mod mobile;
 mod password;
+mod purpose;
 mod sms_code;
 mod user;
 
 pub use mobile::Mobile;
 pub use password::{Password, PasswordPolicy};
+pub use purpose::Purpose;
 pub use sms_code::{CodePolicy, SmsCode};
 pub use user::{User, UserId};
 
@@ -20,4 +22,6 @@ pub enum InvalidInput {
     Password { min: usize, max: usize },
     #[error("SMS code must be {len} digits")]
     SmsCode { len: usize },
+    #[error("purpose must be register, login or reset_password")]
+    Purpose,
 }

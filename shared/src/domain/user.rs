@@ -21,6 +21,9 @@ pub struct User {
     pub password_hash: String,
     /// Unix seconds.
     pub created_at: i64,
+    /// Goes up by one at each password reset; a token carries the version it
+    /// was issued under, so a reset voids every token issued before it.
+    pub token_version: u32,
 }
 
 impl User {
@@ -35,6 +38,7 @@ impl std::fmt::Debug for User {
             .field("id", &self.id)
             .field("mobile", &self.mobile)
             .field("created_at", &self.created_at)
+            .field("token_version", &self.token_version)
             .finish_non_exhaustive()
     }
 }

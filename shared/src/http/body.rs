@@ -180,12 +180,14 @@ impl<'de> serde::de::Visitor<'de> for StrictVisitor {
 pub(crate) enum Fields {
     Path { mobile: String },
     Json(JsonBody),
+    None,
 }
 
 impl Fields {
     pub fn read(input: Input, headers: &http::HeaderMap, body: &Body) -> Result<Self, RequestError> {
         match input {
             Input::PathMobile(mobile) => Ok(Self::Path { mobile }),
+            Input::Nothing => Ok(Self::None),
             Input::Body if !is_json(headers) => Err(RequestError::UnsupportedMediaType),
             Input::Body => JsonBody::parse(body).map(Self::Json),
         }
@@ -197,7 +199,7 @@ impl Fields {
         names: [&str; N],
     ) -> Result<Option<[String; N]>, RequestError> {
         match self {
-            Self::Path { .. } => Ok(None),
+            Self::Path { .. } | Self::None => Ok(None),
             Self::Json(body) => body.optional_strings(field, names),
         }
     }
@@ -206,6 +208,7 @@ impl Fields {
         match self {
             Self::Path { mobile } => Ok((field == "mobile").then_some(mobile.as_str())),
             Self::Json(body) => body.optional_str(field),
+            Self::None => Ok(None),
         }
     }
 

@@ -11,8 +11,9 @@ use super::body::{Fields, RequestError};
 use super::routes::{Endpoint, Input, Matched};
 use crate::captcha::CaptchaAnswer;
 use crate::config::{Captcha, Settings};
-use crate::domain::{InvalidInput, Mobile, Password, SmsCode};
-use crate::service::{Credentials, Registration, SmsRequest};
+use crate::auth::InvalidToken;
+use crate::domain::{InvalidInput, Mobile, Password, Purpose, SmsCode};
+use crate::service::{CodeLogin, Credentials, PasswordReset, Registration, SmsRequest};
 
 #[derive(Debug)]
 pub(crate) enum Call {
@@ -20,6 +21,9 @@ pub(crate) enum Call {
     SendSms(SmsRequest),
     Register(Registration),
     Login(Credentials),
+    LoginByCode(CodeLogin),
+    ResetPassword(PasswordReset),
+    Me(Result<SecretString, InvalidToken>),
 }
 
 /// Why a request was refused before any use case ran.
@@ -63,24 +67,27 @@ impl Call {
             Endpoint::CheckMobile => Self::CheckMobile(mobile(fields.required_str("mobile")?)?),
             Endpoint::SendSms => {
                 let raw_mobile = fields.required_str("mobile")?;
+                let purpose = fields.optional_str("purpose")?;
                 let captcha = captcha(&fields, &settings.captcha)?;
-                Self::SendSms(SmsRequest { mobile: mobile(raw_mobile)?, captcha, client_ip })
+                let mobile = mobile(raw_mobile)?;
+                let purpose = purpose.map_or(Ok(Purpose::Register), Purpose::parse)?;
+                Self::SendSms(SmsRequest { mobile, purpose, captcha, client_ip })
             }
             Endpoint::Register => {
-                let (raw_mobile, password, sms_code) = (
-                    fields.required_str("mobile")?,
-                    fields.required_str("password")?,
-                    fields.required_str("sms_code")?,
-                );
-                let password2 = fields.optional_str("password2")?;
-                let mobile = mobile(raw_mobile)?;
-                let password = Password::parse(password, settings.password)?;
-                if password2.is_some_and(|p2| p2 != password.expose()) {
-                    return Err(ParseError::PasswordMismatch);
-                }
-                let sms_code = SmsCode::parse(sms_code, settings.code.length)?;
+                let (mobile, password, sms_code) = new_password_and_code(&fields, settings)?;
                 Self::Register(Registration { mobile, password, sms_code, client_ip })
             }
+            Endpoint::ResetPassword => {
+                let (mobile, password, sms_code) = new_password_and_code(&fields, settings)?;
+                Self::ResetPassword(PasswordReset { mobile, password, sms_code, client_ip })
+            }
+            Endpoint::LoginByCode => {
+                let (raw_mobile, sms_code) = (fields.required_str("mobile")?, fields.required_str("sms_code")?);
+                let mobile = mobile(raw_mobile)?;
+                let sms_code = SmsCode::parse(sms_code, settings.code.length)?;
+                Self::LoginByCode(CodeLogin { mobile, sms_code, client_ip })
+            }
+            Endpoint::Me => Self::Me(bearer(req.headers())),
             Endpoint::Login => {
                 // Both are read, so that a mistyped one is refused even when the other is there.
                 let (username, mobile_field) = (fields.optional_str("username")?, fields.optional_str("mobile")?);
@@ -93,6 +100,31 @@ impl Call {
                 Self::Login(Credentials { username, mobile, password, client_ip })
             }
         })
+    }
+}
+
+/// Register and reset: a mobile, a password (twice, optionally) and a code.
+fn new_password_and_code(fields: &Fields, settings: &Settings) -> Result<(Mobile, Password, SmsCode), ParseError> {
+    let (raw_mobile, password, sms_code) =
+        (fields.required_str("mobile")?, fields.required_str("password")?, fields.required_str("sms_code")?);
+    let password2 = fields.optional_str("password2")?;
+    let mobile = mobile(raw_mobile)?;
+    let password = Password::parse(password, settings.password)?;
+    if password2.is_some_and(|p2| p2 != password.expose()) {
+        return Err(ParseError::PasswordMismatch);
+    }
+    let sms_code = SmsCode::parse(sms_code, settings.code.length)?;
+    Ok((mobile, password, sms_code))
+}
+
+/// The token of `Authorization: Bearer <token>`; its absence is the use
+/// case's refusal (401), not a malformed request.
+fn bearer(headers: &http::HeaderMap) -> Result<SecretString, InvalidToken> {
+    let value = headers.get(http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or(InvalidToken::Missing)?;
+    let (scheme, token) = value.trim().split_once(' ').ok_or(InvalidToken::Missing)?;
+    match scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() {
+        true => Ok(SecretString::from(token.trim())),
+        false => Err(InvalidToken::Missing),
     }
 }
 

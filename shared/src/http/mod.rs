@@ -21,7 +21,7 @@ use std::time::Instant;
 use lambda_http::{Body, Request};
 use tracing::Instrument as _;
 
-use crate::service;
+use crate::service::{self, MeError};
 use crate::services::Services;
 use call::Call;
 
@@ -35,11 +35,12 @@ pub struct UndecodableBody;
 /// Largest request body accepted, in bytes.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
-/// Which routes a caller serves: a Lambda function serves its own, the local API all.
+/// Which routes a caller serves: a Lambda function those of its function
+/// (`Endpoint::function`), the local API all.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
     All,
-    Only(Endpoint),
+    Function(&'static str),
 }
 
 /// Answers one request inside its own span (method, route, client address,
@@ -70,7 +71,7 @@ pub async fn handle(services: &Services, scope: Scope, client_ip: Option<IpAddr>
 
 async fn route_and_answer(services: &Services, scope: Scope, client_ip: Option<IpAddr>, req: Request) -> Response {
     let matched = routes::match_route(req.method(), req.uri().path()).and_then(|m| match scope {
-        Scope::Only(endpoint) if endpoint != m.route.endpoint => Err(RouteError::NotFound),
+        Scope::Function(function) if function != m.route.endpoint.function() => Err(RouteError::NotFound),
         _ => Ok(m),
     });
     let matched = match matched {
@@ -104,6 +105,21 @@ async fn answer(services: &Services, call: Call) -> Response {
         },
         Call::Login(credentials) => match services.login().run(&credentials).await {
             Ok(session) => response::session(StatusCode::OK, &session),
+            Err(e) => error_response(&e),
+        },
+        Call::LoginByCode(login) => match services.login_by_code().run(&login).await {
+            Ok(session) => response::session(StatusCode::OK, &session),
+            Err(e) => error_response(&e),
+        },
+        Call::ResetPassword(reset) => match services.reset_password().run(reset).await {
+            Ok(session) => response::session(StatusCode::OK, &session),
+            Err(e) => error_response(&e),
+        },
+        Call::Me(token) => match token.map_err(MeError::from) {
+            Ok(token) => match services.me().run(&token).await {
+                Ok(user) => response::me(&user),
+                Err(e) => error_response(&e),
+            },
             Err(e) => error_response(&e),
         },
     }

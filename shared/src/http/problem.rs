@@ -10,7 +10,10 @@ use super::body::RequestError;
 use super::call::ParseError;
 use super::routes::RouteError;
 use crate::domain::InvalidInput;
-use crate::service::{CheckMobileError, LoginError, RegisterError, SendSmsError};
+use crate::service::code_check::CodeError;
+use crate::service::{
+    CheckMobileError, LoginByCodeError, LoginError, MeError, RegisterError, ResetPasswordError, SendSmsError,
+};
 
 /// An error answer, before it is serialised.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,6 +116,12 @@ impl IntoProblem for InvalidInput {
                     .field("password")
             }
             Self::SmsCode { .. } => invalid_sms_code(),
+            Self::Purpose => Problem::new(
+                S::BAD_REQUEST,
+                "invalid_request",
+                "请求格式有误：purpose 必须是 register、login 或 reset_password",
+            )
+            .field("purpose"),
         }
     }
 }
@@ -132,6 +141,10 @@ impl IntoProblem for ParseError {
 
 fn mobile_registered() -> Problem {
     Problem::new(S::CONFLICT, "mobile_registered", "手机号已经被注册过").field("mobile")
+}
+
+fn mobile_not_registered() -> Problem {
+    Problem::new(S::NOT_FOUND, "mobile_not_registered", "该手机号尚未注册").field("mobile")
 }
 
 fn invalid_sms_code() -> Problem {
@@ -178,6 +191,7 @@ impl IntoProblem for SendSmsError {
                 Problem::fault(S::SERVICE_UNAVAILABLE, "captcha_unavailable", "人机验证服务暂时不可用，请稍后再试")
             }
             Self::MobileRegistered => mobile_registered(),
+            Self::MobileNotRegistered => mobile_not_registered(),
             Self::TooFrequent { retry_after } => Problem::too_many(
                 "sms_too_frequent",
                 format!("短信发送过于频繁，请{retry_after}秒后再试"),
@@ -205,18 +219,59 @@ impl IntoProblem for SendSmsError {
     }
 }
 
+impl IntoProblem for CodeError {
+    fn problem(&self) -> Problem {
+        match self {
+            Self::TooManyAttempts { retry_after } => too_many_attempts(*retry_after),
+            Self::Invalid => invalid_sms_code(),
+            Self::AttemptsExceeded => code_attempts_exceeded(),
+            Self::FailuresExceeded { retry_after } => Problem {
+                message: format!("验证码错误次数过多，请{}后再试", wait(*retry_after)).into(),
+                ..code_attempts_exceeded().retry_after(*retry_after)
+            },
+            Self::Store(_) => Problem::unavailable(),
+        }
+    }
+}
+
 impl IntoProblem for RegisterError {
     fn problem(&self) -> Problem {
         match self {
             Self::MobileRegistered => mobile_registered(),
-            Self::InvalidCode => invalid_sms_code(),
-            Self::AttemptsExceeded => code_attempts_exceeded(),
-            Self::CodeFailuresExceeded { retry_after } => Problem {
-                message: format!("验证码错误次数过多，请{}后再试", wait(*retry_after)).into(),
-                ..code_attempts_exceeded().retry_after(*retry_after)
-            },
-            Self::TooManyAttempts { retry_after } => too_many_attempts(*retry_after),
+            Self::Code(e) => e.problem(),
             Self::Hashing(_) | Self::Token(_) => Problem::internal(),
+            Self::Store(_) => Problem::unavailable(),
+        }
+    }
+}
+
+impl IntoProblem for LoginByCodeError {
+    fn problem(&self) -> Problem {
+        match self {
+            Self::MobileNotRegistered => mobile_not_registered(),
+            Self::Code(e) => e.problem(),
+            Self::Token(_) => Problem::internal(),
+            Self::Store(_) => Problem::unavailable(),
+        }
+    }
+}
+
+impl IntoProblem for ResetPasswordError {
+    fn problem(&self) -> Problem {
+        match self {
+            Self::MobileNotRegistered => mobile_not_registered(),
+            Self::Code(e) => e.problem(),
+            Self::Hashing(_) | Self::Token(_) => Problem::internal(),
+            Self::Store(_) => Problem::unavailable(),
+        }
+    }
+}
+
+impl IntoProblem for MeError {
+    fn problem(&self) -> Problem {
+        match self {
+            // One answer for every reason: the client only needs to log in again.
+            Self::InvalidToken(_) => Problem::new(S::UNAUTHORIZED, "invalid_token", "登录已失效，请重新登录"),
             Self::Store(_) => Problem::unavailable(),
         }
     }

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::problem::IntoProblem;
 use super::Response;
-use crate::domain::Mobile;
+use crate::domain::{Mobile, User};
 use crate::service::{Session, SmsSent};
 
 pub(crate) fn json_response(status: http::StatusCode, body: &impl Serialize) -> Response {
@@ -57,6 +57,17 @@ pub(crate) fn session(status: http::StatusCode, session: &Session) -> Response {
         expires_in: session.expires_in,
     };
     json_response(status, &body)
+}
+
+pub(crate) fn me(user: &User) -> Response {
+    #[derive(Serialize)]
+    struct Me<'a> {
+        id: &'a str,
+        username: &'a str,
+        /// Masked: a page shows whose account it is without the whole number.
+        mobile: String,
+    }
+    json_response(http::StatusCode::OK, &Me { id: &user.id.0, username: user.username(), mobile: user.mobile.masked() })
 }
 
 #[derive(Serialize)]

@@ -9,16 +9,22 @@ pub enum Endpoint {
     SendSms,
     Register,
     Login,
+    LoginByCode,
+    ResetPassword,
+    Me,
 }
 
 impl Endpoint {
     /// The Lambda function (directory under `functions/`) that serves it.
+    /// A reset consumes a code and hashes a password, as register does, so
+    /// it shares register's privileges and memory; login by code and
+    /// `/user/me` need the JWT key, which login already holds.
     pub fn function(self) -> &'static str {
         match self {
             Self::CheckMobile => "check-mobile",
             Self::SendSms => "send-sms",
-            Self::Register => "register",
-            Self::Login => "login",
+            Self::Register | Self::ResetPassword => "register",
+            Self::Login | Self::LoginByCode | Self::Me => "login",
         }
     }
 }
@@ -38,6 +44,9 @@ pub const ROUTES: &[Route] = &[
     Route { method: "GET", pattern: "/user/sms/{mobile}", endpoint: Endpoint::SendSms },
     Route { method: "POST", pattern: "/user/register", endpoint: Endpoint::Register },
     Route { method: "POST", pattern: "/user/login", endpoint: Endpoint::Login },
+    Route { method: "POST", pattern: "/user/login/sms", endpoint: Endpoint::LoginByCode },
+    Route { method: "POST", pattern: "/user/password/reset", endpoint: Endpoint::ResetPassword },
+    Route { method: "GET", pattern: "/user/me", endpoint: Endpoint::Me },
 ];
 
 /// Where a matched route's input is.
@@ -47,6 +56,8 @@ pub(crate) enum Input {
     PathMobile(String),
     /// The JSON body.
     Body,
+    /// Nothing beyond the headers (a GET without a path parameter).
+    Nothing,
 }
 
 #[derive(Debug)]
@@ -92,6 +103,10 @@ pub(crate) fn match_route(method: &Method, path: &str) -> Result<Matched, RouteE
     for route in ROUTES {
         if let Some(input) = fit(route.pattern, path) {
             if route.method == method.as_str() {
+                let input = match (input, route.method) {
+                    (Input::Body, "GET") => Input::Nothing,
+                    (input, _) => input,
+                };
                 return Ok(Matched { route, input });
             }
             if !allow.contains(&route.method) {

@@ -4,13 +4,20 @@
 //! knows HTTP: `crate::http` turns results into responses.
 
 mod check_mobile;
+pub mod code_check;
 pub mod limits;
 mod login;
+mod login_by_code;
+mod me;
 mod register;
+mod reset_password;
 mod send_sms;
 
 pub use check_mobile::{check_mobile, CheckMobileError};
 pub use login::{Credentials, Login, LoginError};
+pub use login_by_code::{CodeLogin, LoginByCode, LoginByCodeError};
+pub use me::{Me, MeError};
+pub use reset_password::{PasswordReset, ResetPassword, ResetPasswordError};
 pub use register::{Register, RegisterError, Registration};
 pub use send_sms::{SendSms, SendSmsError, SmsRequest, SmsSent};
 

@@ -6,12 +6,12 @@
 
 use std::net::IpAddr;
 
-use crate::auth::{CodeHasher, HashError, PasswordHasher, TokenError, TokenSigner};
+use crate::auth::{HashError, PasswordHasher, TokenError, TokenSigner};
 use crate::clock::Clock;
-use crate::domain::{Mobile, Password, SmsCode, User, UserId};
-use crate::service::limits::{self, Limiter, Taken};
+use crate::domain::{Mobile, Password, Purpose, SmsCode, User, UserId};
+use crate::service::code_check::{CodeCheck, CodeError};
 use crate::service::Session;
-use crate::store::{CodeClaim, CreateUserError, Store, StoreError};
+use crate::store::{CreateUserError, StoreError, UserStore};
 
 #[derive(Debug)]
 pub struct Registration {
@@ -25,14 +25,8 @@ pub struct Registration {
 pub enum RegisterError {
     #[error("mobile already registered")]
     MobileRegistered,
-    #[error("no live code matches")]
-    InvalidCode,
-    #[error("too many wrong codes: the code is burnt")]
-    AttemptsExceeded,
-    #[error("too many wrong codes for this number today")]
-    CodeFailuresExceeded { retry_after: u64 },
-    #[error("too many attempts from this address")]
-    TooManyAttempts { retry_after: u64 },
+    #[error("the code was refused")]
+    Code(#[from] CodeError),
     #[error("could not hash the password")]
     Hashing(#[from] HashError),
     #[error("could not issue a token")]
@@ -42,57 +36,33 @@ pub enum RegisterError {
 }
 
 pub struct Register<'a> {
-    /// Users, codes and the transaction that joins them.
-    pub store: &'a dyn Store,
-    pub code_hasher: &'a CodeHasher,
+    pub users: &'a dyn UserStore,
+    pub codes: CodeCheck<'a>,
     pub password_hasher: &'a PasswordHasher,
     pub token_signer: &'a TokenSigner,
     pub clock: &'a dyn Clock,
-    pub limiter: Limiter<'a>,
-    pub max_attempts: u32,
 }
 
 impl Register<'_> {
     pub async fn run(&self, input: Registration) -> Result<Session, RegisterError> {
-        let max_attempts = self.max_attempts;
         let now = self.clock.now();
-        let per_ip = self.limiter.auth_per_ip(input.client_ip, now);
-        if let Taken::Refused { retry_after } = limits::take(self.store, per_ip.as_ref(), now).await? {
-            return Err(RegisterError::TooManyAttempts { retry_after });
-        }
-        if self.store.find_user(&input.mobile).await?.is_some() {
+        self.codes.gate(input.client_ip, now).await?;
+        // A registered number never burns attempts.
+        if self.users.find_user(&input.mobile).await?.is_some() {
             return Err(RegisterError::MobileRegistered);
         }
-        // Every check of a code counts against the number's daily limit
-        // before it is made, so concurrent guesses cannot overshoot it; a
-        // right code gives its count back.
-        let failures = self.limiter.code_failures(&input.mobile, now);
-        if let Taken::Refused { retry_after } = limits::take(self.store, failures.as_ref(), now).await? {
-            return Err(RegisterError::CodeFailuresExceeded { retry_after });
-        }
-        let stored = self.store.find_code(&input.mobile, now).await?.ok_or(RegisterError::InvalidCode)?;
-        if stored.attempts >= max_attempts {
-            return Err(RegisterError::AttemptsExceeded);
-        }
-        let claim = CodeClaim { send_id: &stored.send_id, max_attempts, now };
-        if !self.code_hasher.matches(&input.mobile, &input.sms_code, &stored.code_hash) {
-            // The try that uses up the last attempt already says the code is burnt.
-            return match self.store.record_failed_attempt(&input.mobile, claim).await? {
-                Some(attempts) if attempts >= max_attempts => Err(RegisterError::AttemptsExceeded),
-                _ => Err(RegisterError::InvalidCode),
-            };
-        }
-        limits::give_back(self.store, failures.as_ref()).await?;
+        let matched = self.codes.verify(&input.mobile, &input.sms_code, Purpose::Register, now).await?;
         // Hash only once the code is known good: argon2 is the expensive step.
         let user = User {
             id: UserId::new_random(),
             mobile: input.mobile,
             password_hash: self.password_hasher.hash(&input.password).await?,
             created_at: now,
+            token_version: 0,
         };
-        self.store.create_user(&user, claim).await.map_err(|e| match e {
+        self.codes.store.create_user(&user, matched.claim()).await.map_err(|e| match e {
             CreateUserError::Registered => RegisterError::MobileRegistered,
-            CreateUserError::CodeGone => RegisterError::InvalidCode,
+            CreateUserError::CodeGone => RegisterError::Code(CodeError::Invalid),
             CreateUserError::Store(e) => RegisterError::Store(e),
         })?;
         tracing::info!(user_id = %user.id.0, "user registered");

@@ -14,7 +14,7 @@ use std::time::Duration;
 use crate::auth::CodeHasher;
 use crate::captcha::{CaptchaAnswer, CaptchaError, CaptchaVerifier};
 use crate::clock::Clock;
-use crate::domain::{CodePolicy, Mobile, SmsCode};
+use crate::domain::{CodePolicy, Mobile, Purpose, SmsCode};
 use crate::service::limits::{self, Limiter};
 use crate::sms::{SmsError, SmsSender};
 use crate::store::{BeginSmsError, CodeStore, Counter, LimitStore, PendingCode, StoreError};
@@ -23,6 +23,7 @@ use crate::store::{BeginSmsError, CodeStore, Counter, LimitStore, PendingCode, S
 #[derive(Debug)]
 pub struct SmsRequest {
     pub mobile: Mobile,
+    pub purpose: Purpose,
     pub captcha: Option<CaptchaAnswer>,
     pub client_ip: Option<IpAddr>,
 }
@@ -46,6 +47,8 @@ pub enum SendSmsError {
     CaptchaUnavailable(#[source] CaptchaError),
     #[error("mobile already registered")]
     MobileRegistered,
+    #[error("a login or reset code for a number nobody has registered")]
+    MobileNotRegistered,
     #[error("a code was sent less than the resend interval ago")]
     TooFrequent { retry_after: u64 },
     #[error("this number has had its codes for today")]
@@ -109,12 +112,14 @@ impl SendSms<'_> {
         let pending = PendingCode {
             send_id: random_send_id(),
             code_hash: self.code_hasher.hash(mobile, &code),
+            purpose: request.purpose,
             code_expires_at: now + policy.ttl_seconds,
             resend_at: now + policy.resend_interval_seconds,
         };
         match self.codes.begin_sms(mobile, &pending, &counters, now).await {
             Ok(()) => {}
             Err(BeginSmsError::Registered) => return Err(SendSmsError::MobileRegistered),
+            Err(BeginSmsError::NotRegistered) => return Err(SendSmsError::MobileNotRegistered),
             Err(BeginSmsError::TooFrequent { resend_at }) => {
                 return Err(SendSmsError::TooFrequent { retry_after: (resend_at - now).max(1) as u64 })
             }
@@ -126,7 +131,8 @@ impl SendSms<'_> {
         }
 
         let timeout = self.provider_timeout;
-        let sent = tokio::time::timeout(timeout, self.sender.send_code(mobile, &code, policy.ttl_minutes()))
+        let message = self.sender.send_code_for(mobile, &code, policy.ttl_minutes(), request.purpose);
+        let sent = tokio::time::timeout(timeout, message)
             .await
             .unwrap_or(Err(SmsError::Timeout(timeout)));
         if let Err(failure) = sent {

@@ -14,7 +14,7 @@ use crate::clock::{Clock, SystemClock};
 use secrecy::ExposeSecret;
 
 use crate::config::CloopenSettings;
-use crate::domain::{Mobile, SmsCode};
+use crate::domain::{Mobile, Purpose, SmsCode};
 
 pub struct CloopenSender {
     http: reqwest::Client,
@@ -63,6 +63,16 @@ impl CloopenSender {
 #[async_trait::async_trait]
 impl SmsSender for CloopenSender {
     async fn send_code(&self, mobile: &Mobile, code: &SmsCode, ttl_minutes: i64) -> Result<(), SmsError> {
+        self.send_code_for(mobile, code, ttl_minutes, Purpose::Register).await
+    }
+
+    async fn send_code_for(
+        &self,
+        mobile: &Mobile,
+        code: &SmsCode,
+        ttl_minutes: i64,
+        purpose: Purpose,
+    ) -> Result<(), SmsError> {
         let s = &self.settings;
         let timestamp = china_timestamp(SystemClock.now());
         let url = format!(
@@ -74,7 +84,11 @@ impl SmsSender for CloopenSender {
         let body = serde_json::json!({
             "to": mobile.as_str(),
             "appId": s.app_id,
-            "templateId": s.template_id,
+            "templateId": match purpose {
+                Purpose::Register => &s.template_id,
+                Purpose::Login => &s.login_template_id,
+                Purpose::ResetPassword => &s.reset_template_id,
+            },
             "datas": [code.expose(), ttl_minutes.to_string()],
         });
         let response = self

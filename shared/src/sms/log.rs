@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use super::{message_text, SmsError, SmsSender};
-use crate::domain::{Mobile, SmsCode};
+use crate::domain::{Mobile, Purpose, SmsCode};
 
 pub struct LogSender {
     outbox: Option<PathBuf>,
@@ -30,9 +30,24 @@ impl LogSender {
 #[async_trait::async_trait]
 impl SmsSender for LogSender {
     async fn send_code(&self, mobile: &Mobile, code: &SmsCode, ttl_minutes: i64) -> Result<(), SmsError> {
-        let text = message_text(code, ttl_minutes);
+        self.send_code_for(mobile, code, ttl_minutes, Purpose::Register).await
+    }
+
+    async fn send_code_for(
+        &self,
+        mobile: &Mobile,
+        code: &SmsCode,
+        ttl_minutes: i64,
+        purpose: Purpose,
+    ) -> Result<(), SmsError> {
+        let text = message_text(code, ttl_minutes, purpose);
         tracing::info!(target: "sms_log_backend", mobile = mobile.as_str(), code = code.expose(), "SMS not sent (log backend): {text}");
-        let line = serde_json::json!({ "mobile": mobile.as_str(), "code": code.expose(), "text": text });
+        let line = serde_json::json!({
+            "mobile": mobile.as_str(),
+            "code": code.expose(),
+            "purpose": purpose.as_str(),
+            "text": text,
+        });
         self.append_to_outbox(&line).map_err(|e| SmsError::Transport(Box::new(e)))
     }
 }

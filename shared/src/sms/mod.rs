@@ -8,7 +8,7 @@ pub use cloopen::CloopenSender;
 pub use log::LogSender;
 pub use sns::SnsSender;
 
-use crate::domain::{Mobile, SmsCode};
+use crate::domain::{Mobile, Purpose, SmsCode};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SmsError {
@@ -23,8 +23,22 @@ pub enum SmsError {
 
 #[async_trait::async_trait]
 pub trait SmsSender: Send + Sync {
-    /// Texts `code`, valid for `ttl_minutes`, to `mobile`.
+    /// Texts a sign-up `code`, valid for `ttl_minutes`, to `mobile`.
     async fn send_code(&self, mobile: &Mobile, code: &SmsCode, ttl_minutes: i64) -> Result<(), SmsError>;
+
+    /// Texts `code` for `purpose`. Providers whose message can name the
+    /// purpose (a template or a text per purpose) override this; the rest
+    /// send their one message.
+    async fn send_code_for(
+        &self,
+        mobile: &Mobile,
+        code: &SmsCode,
+        ttl_minutes: i64,
+        purpose: Purpose,
+    ) -> Result<(), SmsError> {
+        let _ = purpose;
+        self.send_code(mobile, code, ttl_minutes).await
+    }
 }
 
 /// The backend of functions that never text: configuration makes sure the
@@ -39,7 +53,12 @@ impl SmsSender for NoSms {
 }
 
 /// The text for backends that send free text (SNS, log); Cloopen fills its
-/// own approved template with the same two values.
-pub fn message_text(code: &SmsCode, ttl_minutes: i64) -> String {
-    format!("您的验证码是{}，{}分钟内有效，请勿泄露给他人。", code.expose(), ttl_minutes)
+/// own approved template (one per purpose) with the same two values.
+pub fn message_text(code: &SmsCode, ttl_minutes: i64, purpose: Purpose) -> String {
+    let what = match purpose {
+        Purpose::Register => "注册",
+        Purpose::Login => "登录",
+        Purpose::ResetPassword => "重置密码",
+    };
+    format!("您的{what}验证码是{}，{ttl_minutes}分钟内有效，请勿泄露给他人。", code.expose())
 }

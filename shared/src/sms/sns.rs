@@ -5,7 +5,7 @@ use aws_sdk_sns::operation::RequestId as _;
 use aws_sdk_sns::types::MessageAttributeValue;
 
 use super::{message_text, SmsError, SmsSender};
-use crate::domain::{Mobile, SmsCode};
+use crate::domain::{Mobile, Purpose, SmsCode};
 
 pub struct SnsSender {
     client: aws_sdk_sns::Client,
@@ -20,6 +20,16 @@ impl SnsSender {
 #[async_trait::async_trait]
 impl SmsSender for SnsSender {
     async fn send_code(&self, mobile: &Mobile, code: &SmsCode, ttl_minutes: i64) -> Result<(), SmsError> {
+        self.send_code_for(mobile, code, ttl_minutes, Purpose::Register).await
+    }
+
+    async fn send_code_for(
+        &self,
+        mobile: &Mobile,
+        code: &SmsCode,
+        ttl_minutes: i64,
+        purpose: Purpose,
+    ) -> Result<(), SmsError> {
         // Transactional: delivered at higher priority, and not dropped by
         // the promotional-SMS opt-outs.
         let sms_type = MessageAttributeValue::builder()
@@ -30,7 +40,7 @@ impl SmsSender for SnsSender {
         self.client
             .publish()
             .phone_number(mobile.e164())
-            .message(message_text(code, ttl_minutes))
+            .message(message_text(code, ttl_minutes, purpose))
             .message_attributes("AWS.SNS.SMS.SMSType", sms_type)
             .send()
             .await

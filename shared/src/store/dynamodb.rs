@@ -2,8 +2,8 @@
 //!
 //! | pk              | attributes                                                                  |
 //! |-----------------|-----------------------------------------------------------------------------|
-//! | `USER#<mobile>` | `kind`="user", `id`, `username`, `password_hash`, `created_at`              |
-//! | `SMS#<mobile>`  | `kind`="sms_code", `send_id`, `code_hash`, `attempts`, `code_expires_at`, `resend_at`, `expires_at` |
+//! | `USER#<mobile>` | `kind`="user", `id`, `username`, `password_hash`, `created_at`, `token_version` |
+//! | `SMS#<mobile>`  | `kind`="sms_code", `send_id`, `code_hash`, `purpose`, `attempts`, `code_expires_at`, `resend_at`, `expires_at` |
 //! | `LIMIT#<kind>#<subject>#<window>` | `kind`="limit", `n` (the count), `expires_at` (the window's end) |
 //! | `ONCE#<key>`    | `kind`="once", `expires_at`                                                  |
 //!
@@ -26,11 +26,11 @@ use aws_sdk_dynamodb::types::{
 use aws_sdk_dynamodb::Client;
 
 use super::{
-    AccountStore, BeginSmsError, CodeClaim, CodeStore, Counter, CreateUserError, LimitStore, PendingCode, StoreError,
-    StoredCode, UserStore,
+    AccountStore, BeginSmsError, CodeClaim, CodeStore, ConsumeCodeError, Counter, CreateUserError, LimitStore,
+    PendingCode, StoreError, StoredCode, UserStore,
 };
 use crate::clock::Clock as _;
-use crate::domain::{Mobile, User, UserId};
+use crate::domain::{Mobile, Purpose, User, UserId};
 
 type Item = HashMap<String, AttributeValue>;
 
@@ -234,6 +234,12 @@ fn code_from_item(item: &Item) -> Result<StoredCode, StoreError> {
     Ok(StoredCode {
         send_id: get_s(item, "send_id")?,
         code_hash: get_s(item, "code_hash")?,
+        // Items written before purposes existed were sign-up codes.
+        purpose: match item.get("purpose") {
+            None => Purpose::Register,
+            Some(_) => Purpose::parse(&get_s(item, "purpose")?)
+                .map_err(|_| StoreError::new("stored purpose is not a known purpose"))?,
+        },
         attempts: get_n(item, "attempts")?,
         code_expires_at: get_n(item, "code_expires_at")?,
         resend_at: get_n(item, "resend_at")?,
@@ -247,6 +253,10 @@ fn user_from_item(item: &Item) -> Result<User, StoreError> {
         mobile: Mobile::parse(&username).map_err(|_| StoreError::new("stored username is not a mobile"))?,
         password_hash: get_s(item, "password_hash")?,
         created_at: get_n(item, "created_at")?,
+        token_version: match item.get("token_version") {
+            None => 0,
+            Some(_) => get_n(item, "token_version")?,
+        },
     })
 }
 
@@ -270,10 +280,16 @@ impl CodeStore for DynamoStore {
         counters: &[Counter],
         now: i64,
     ) -> Result<(), BeginSmsError> {
-        let not_registered = ConditionCheck::builder()
+        // A sign-up code goes only to a free number; a login or reset code
+        // only to a registered one.
+        let user_condition = match pending.purpose.needs_registered_mobile() {
+            true => "attribute_exists(pk)",
+            false => "attribute_not_exists(pk)",
+        };
+        let user_check = ConditionCheck::builder()
             .table_name(&self.table)
             .key("pk", user_key(mobile))
-            .condition_expression("attribute_not_exists(pk)")
+            .condition_expression(user_condition)
             .build()
             .map_err(build_err)?;
         let put_code = Put::builder()
@@ -283,6 +299,7 @@ impl CodeStore for DynamoStore {
                 ("kind".to_owned(), s("sms_code")),
                 ("send_id".to_owned(), s(&pending.send_id)),
                 ("code_hash".to_owned(), s(&pending.code_hash)),
+                ("purpose".to_owned(), s(pending.purpose.as_str())),
                 ("attempts".to_owned(), n(0)),
                 ("code_expires_at".to_owned(), n(pending.code_expires_at)),
                 ("resend_at".to_owned(), n(pending.resend_at)),
@@ -294,7 +311,7 @@ impl CodeStore for DynamoStore {
             .build()
             .map_err(build_err)?;
         let mut items = vec![
-            TransactWriteItem::builder().condition_check(not_registered).build(),
+            TransactWriteItem::builder().condition_check(user_check).build(),
             TransactWriteItem::builder().put(put_code).build(),
         ];
         for counter in counters {
@@ -309,7 +326,7 @@ impl CodeStore for DynamoStore {
             items.push(TransactWriteItem::builder().update(count).build());
         }
         enum Refusal {
-            Registered,
+            UserCondition,
             TooFrequent,
             Limit(usize),
         }
@@ -317,7 +334,7 @@ impl CodeStore for DynamoStore {
         let outcome = self
             .transact(items, |codes| {
                 if codes.first().is_some_and(failed) {
-                    Outcome::Failed(Refusal::Registered)
+                    Outcome::Failed(Refusal::UserCondition)
                 } else if codes.get(1).is_some_and(failed) {
                     Outcome::Failed(Refusal::TooFrequent)
                 } else if let Some(i) = codes.iter().skip(2).position(failed) {
@@ -329,7 +346,10 @@ impl CodeStore for DynamoStore {
             .await?;
         match outcome {
             Ok(()) => Ok(()),
-            Err(Refusal::Registered) => Err(BeginSmsError::Registered),
+            Err(Refusal::UserCondition) if pending.purpose.needs_registered_mobile() => {
+                Err(BeginSmsError::NotRegistered)
+            }
+            Err(Refusal::UserCondition) => Err(BeginSmsError::Registered),
             Err(Refusal::Limit(counter)) => Err(BeginSmsError::LimitReached { counter }),
             Err(Refusal::TooFrequent) => {
                 // Read when the interval ends, for Retry-After. If the item
@@ -414,6 +434,7 @@ impl AccountStore for DynamoStore {
                 ("username".to_owned(), s(user.username())),
                 ("password_hash".to_owned(), s(&user.password_hash)),
                 ("created_at".to_owned(), n(user.created_at)),
+                ("token_version".to_owned(), n(user.token_version)),
             ])))
             .condition_expression("attribute_not_exists(pk)")
             .build()
@@ -425,6 +446,52 @@ impl AccountStore for DynamoStore {
         self.transact(items, |codes| match codes {
             [_, Some(c)] if c == CONDITION_FAILED => Outcome::Failed(CreateUserError::Registered),
             [Some(c), _] if c == CONDITION_FAILED => Outcome::Failed(CreateUserError::CodeGone),
+            _ => Outcome::Retry,
+        })
+        .await?
+    }
+
+    async fn consume_code(&self, mobile: &Mobile, claim: CodeClaim<'_>) -> Result<(), ConsumeCodeError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", code_key(mobile))
+            .condition_expression(CLAIM_CONDITION)
+            .set_expression_attribute_values(Some(claim_values(claim)))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if is_condition_failed(&e) => Err(ConsumeCodeError::CodeGone),
+            Err(e) => Err(ConsumeCodeError::Store(store_err(e))),
+        }
+    }
+
+    async fn reset_password(&self, user: &User, claim: CodeClaim<'_>) -> Result<(), ConsumeCodeError> {
+        let consume_code = Delete::builder()
+            .table_name(&self.table)
+            .key("pk", code_key(&user.mobile))
+            .condition_expression(CLAIM_CONDITION)
+            .set_expression_attribute_values(Some(claim_values(claim)))
+            .build()
+            .map_err(build_err)?;
+        let set_password = Update::builder()
+            .table_name(&self.table)
+            .key("pk", user_key(&user.mobile))
+            .update_expression("SET password_hash = :hash, token_version = :version")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":hash", s(&user.password_hash))
+            .expression_attribute_values(":version", n(user.token_version))
+            .build()
+            .map_err(build_err)?;
+        let items = vec![
+            TransactWriteItem::builder().delete(consume_code).build(),
+            TransactWriteItem::builder().update(set_password).build(),
+        ];
+        self.transact(items, |codes| match codes {
+            [Some(c), _] if c == CONDITION_FAILED => Outcome::Failed(ConsumeCodeError::CodeGone),
+            [_, Some(c)] if c == CONDITION_FAILED => Outcome::Failed(ConsumeCodeError::NotRegistered),
             _ => Outcome::Retry,
         })
         .await?

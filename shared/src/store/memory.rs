@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use super::{
-    AccountStore, BeginSmsError, CodeClaim, CodeStore, Counter, CreateUserError, LimitStore, PendingCode, StoreError,
-    StoredCode, UserStore,
+    AccountStore, BeginSmsError, CodeClaim, CodeStore, ConsumeCodeError, Counter, CreateUserError, LimitStore,
+    PendingCode, StoreError, StoredCode, UserStore,
 };
 use crate::domain::{Mobile, User};
 
@@ -89,8 +89,10 @@ impl CodeStore for MemoryStore {
         now: i64,
     ) -> Result<(), BeginSmsError> {
         let mut data = self.lock();
-        if data.users.contains_key(mobile) {
-            return Err(BeginSmsError::Registered);
+        match (data.users.contains_key(mobile), pending.purpose.needs_registered_mobile()) {
+            (true, false) => return Err(BeginSmsError::Registered),
+            (false, true) => return Err(BeginSmsError::NotRegistered),
+            _ => {}
         }
         if let Some(last) = data.codes.get(mobile).filter(|c| c.resend_at > now) {
             return Err(BeginSmsError::TooFrequent { resend_at: last.resend_at });
@@ -106,6 +108,7 @@ impl CodeStore for MemoryStore {
             StoredCode {
                 send_id: pending.send_id.clone(),
                 code_hash: pending.code_hash.clone(),
+                purpose: pending.purpose,
                 attempts: 0,
                 code_expires_at: pending.code_expires_at,
                 resend_at: pending.resend_at,
@@ -153,6 +156,29 @@ impl AccountStore for MemoryStore {
         }
         data.codes.remove(&user.mobile);
         data.users.insert(user.mobile.clone(), user.clone());
+        Ok(())
+    }
+
+    async fn consume_code(&self, mobile: &Mobile, claim: CodeClaim<'_>) -> Result<(), ConsumeCodeError> {
+        let mut data = self.lock();
+        if !data.codes.get(mobile).is_some_and(|c| claim.allows(c)) {
+            return Err(ConsumeCodeError::CodeGone);
+        }
+        data.codes.remove(mobile);
+        Ok(())
+    }
+
+    async fn reset_password(&self, user: &User, claim: CodeClaim<'_>) -> Result<(), ConsumeCodeError> {
+        let mut data = self.lock();
+        if !data.codes.get(&user.mobile).is_some_and(|c| claim.allows(c)) {
+            return Err(ConsumeCodeError::CodeGone);
+        }
+        let Some(stored) = data.users.get_mut(&user.mobile) else {
+            return Err(ConsumeCodeError::NotRegistered);
+        };
+        stored.password_hash.clone_from(&user.password_hash);
+        stored.token_version = user.token_version;
+        data.codes.remove(&user.mobile);
         Ok(())
     }
 }

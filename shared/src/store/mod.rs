@@ -13,7 +13,7 @@ mod memory;
 pub use dynamodb::DynamoStore;
 pub use memory::MemoryStore;
 
-use crate::domain::{Mobile, User};
+use crate::domain::{Mobile, Purpose, User};
 
 /// A code about to be texted: written before the SMS goes out.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,6 +22,8 @@ pub struct PendingCode {
     /// the code they read, never a newer one.
     pub send_id: String,
     pub code_hash: String,
+    /// What the code may be used for; also whether the number must be registered.
+    pub purpose: Purpose,
     /// Unix seconds after which the code is invalid.
     pub code_expires_at: i64,
     /// Unix seconds before which no other code may be sent to this mobile.
@@ -40,6 +42,7 @@ impl PendingCode {
 pub struct StoredCode {
     pub send_id: String,
     pub code_hash: String,
+    pub purpose: Purpose,
     pub attempts: u32,
     pub code_expires_at: i64,
     pub resend_at: i64,
@@ -87,6 +90,9 @@ pub struct Counter {
 pub enum BeginSmsError {
     #[error("mobile already registered")]
     Registered,
+    /// A login or reset code for a number nobody has registered.
+    #[error("mobile not registered")]
+    NotRegistered,
     #[error("another code was sent recently")]
     TooFrequent { resend_at: i64 },
     /// The counter at this index of the ones given has reached its limit.
@@ -102,6 +108,16 @@ pub enum CreateUserError {
     Registered,
     #[error("the claimed code is used, replaced, expired or burnt")]
     CodeGone,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConsumeCodeError {
+    #[error("the claimed code is used, replaced, expired or burnt")]
+    CodeGone,
+    #[error("no user has this mobile")]
+    NotRegistered,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -148,6 +164,14 @@ pub trait CodeStore: Send + Sync {
 pub trait AccountStore: Send + Sync {
     /// Consumes the claimed code and creates the user, both or neither.
     async fn create_user(&self, user: &User, claim: CodeClaim<'_>) -> Result<(), CreateUserError>;
+
+    /// Consumes the claimed code (a login by code): once, whoever races.
+    async fn consume_code(&self, mobile: &Mobile, claim: CodeClaim<'_>) -> Result<(), ConsumeCodeError>;
+
+    /// Consumes the claimed code and sets the user's password hash and
+    /// token version (`user` as it is to be stored, its `token_version` one
+    /// above the stored one), both or neither.
+    async fn reset_password(&self, user: &User, claim: CodeClaim<'_>) -> Result<(), ConsumeCodeError>;
 }
 
 /// Abuse limits: counters that hold across every instance of the service.
