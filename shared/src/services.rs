@@ -8,8 +8,8 @@ use crate::auth::{CodeHasher, PasswordHasher, Pseudonyms, TokenSigner, TokenVeri
 use crate::captcha::{CaptchaVerifier, GeetestVerifier, TurnstileVerifier};
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Captcha, ConfigError, Mode, Settings, SmsBackend, StoreKind};
-use crate::service::limits::Limiter;
 use crate::service::code_check::CodeCheck;
+use crate::service::limits::Limiter;
 use crate::service::{Login, LoginByCode, Me, Register, ResetPassword, SendSms};
 use crate::sms::{CloopenSender, LogSender, NoSms, SmsSender, SnsSender};
 use crate::store::{DynamoStore, MemoryStore, Store, StoreError, UserStore};

@@ -73,23 +73,34 @@ impl TestApi {
     }
 
     pub async fn post(&self, path: &str, body: serde_json::Value) -> Reply {
-        Reply::from(self.http.post(self.url(path)).json(&body).send().await.expect("the API answers")).await
+        Reply::read(self.http.post(self.url(path)).json(&body).send().await.expect("the API answers")).await
     }
 
     pub async fn post_raw(&self, path: &str, body: impl Into<reqwest::Body>) -> Reply {
         let request = self.http.post(self.url(path)).header("content-type", "application/json").body(body);
-        Reply::from(request.send().await.expect("the API answers")).await
+        Reply::read(request.send().await.expect("the API answers")).await
     }
 
     pub async fn get(&self, path: &str) -> Reply {
-        Reply::from(self.http.get(self.url(path)).send().await.expect("the API answers")).await
+        Reply::read(self.http.get(self.url(path)).send().await.expect("the API answers")).await
     }
 
     /// Asks for a code and returns it as delivered.
     pub async fn send_code(&self, mobile: &str) -> String {
-        let reply = self.post("/user/sms", serde_json::json!({ "mobile": mobile })).await;
-        assert_eq!(reply.status, 200, "sending a code: {}", reply.body);
+        self.send_code_for(mobile, "register").await
+    }
+
+    /// Asks for a code for `purpose` and returns it as delivered.
+    pub async fn send_code_for(&self, mobile: &str, purpose: &str) -> String {
+        let reply = self.post("/user/sms", serde_json::json!({ "mobile": mobile, "purpose": purpose })).await;
+        assert_eq!(reply.status, 200, "sending a {purpose} code: {}", reply.body);
         self.sms.last_code(mobile).expect("a code was delivered")
+    }
+
+    /// `GET /user/me` with `token` as the bearer.
+    pub async fn me(&self, token: &str) -> Reply {
+        let request = self.http.get(self.url("/user/me")).bearer_auth(token);
+        Reply::read(request.send().await.expect("the API answers")).await
     }
 
     /// Registers `mobile` with `password` and returns the 201 body.
@@ -177,7 +188,7 @@ pub struct Reply {
 }
 
 impl Reply {
-    async fn from(response: reqwest::Response) -> Self {
+    pub async fn read(response: reqwest::Response) -> Self {
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let bytes = response.bytes().await.expect("a whole body");

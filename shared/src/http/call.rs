@@ -9,9 +9,9 @@ use secrecy::SecretString;
 
 use super::body::{Fields, RequestError};
 use super::routes::{Endpoint, Input, Matched};
+use crate::auth::InvalidToken;
 use crate::captcha::CaptchaAnswer;
 use crate::config::{Captcha, Settings};
-use crate::auth::InvalidToken;
 use crate::domain::{InvalidInput, Mobile, Password, Purpose, SmsCode};
 use crate::service::{CodeLogin, Credentials, PasswordReset, Registration, SmsRequest};
 

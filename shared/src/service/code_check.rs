@@ -60,7 +60,13 @@ impl CodeCheck<'_> {
     }
 
     /// Whether `code` is the live code sent to `mobile` for `purpose`.
-    pub async fn verify(&self, mobile: &Mobile, code: &SmsCode, purpose: Purpose, now: i64) -> Result<Matched, CodeError> {
+    pub async fn verify(
+        &self,
+        mobile: &Mobile,
+        code: &SmsCode,
+        purpose: Purpose,
+        now: i64,
+    ) -> Result<Matched, CodeError> {
         let failures = self.limiter.code_failures(mobile, now);
         if let Taken::Refused { retry_after } = limits::take(self.store, failures.as_ref(), now).await? {
             return Err(CodeError::FailuresExceeded { retry_after });

@@ -17,8 +17,8 @@ pub use check_mobile::{check_mobile, CheckMobileError};
 pub use login::{Credentials, Login, LoginError};
 pub use login_by_code::{CodeLogin, LoginByCode, LoginByCodeError};
 pub use me::{Me, MeError};
-pub use reset_password::{PasswordReset, ResetPassword, ResetPasswordError};
 pub use register::{Register, RegisterError, Registration};
+pub use reset_password::{PasswordReset, ResetPassword, ResetPasswordError};
 pub use send_sms::{SendSms, SendSmsError, SmsRequest, SmsSent};
 
 use secrecy::SecretString;
