@@ -2,28 +2,43 @@
 //! (and, when configured, to an outbox file a test or a script can read).
 //! Configuration refuses this backend in Lambda mode.
 
-use std::io::Write;
 use std::path::PathBuf;
+
+use tokio::io::AsyncWriteExt as _;
 
 use super::{message_text, SmsError, SmsSender};
 use crate::domain::{Mobile, Purpose, SmsCode};
 
 pub struct LogSender {
-    outbox: Option<PathBuf>,
+    outbox: Option<Outbox>,
+}
+
+/// The outbox file, opened once on first use. Writes go through
+/// `tokio::fs`, which runs the file calls on the blocking pool: no request
+/// worker waits on the disk.
+struct Outbox {
+    path: PathBuf,
+    file: tokio::sync::Mutex<Option<tokio::fs::File>>,
 }
 
 impl LogSender {
     pub fn new(outbox: Option<PathBuf>) -> Self {
-        Self { outbox }
+        Self { outbox: outbox.map(|path| Outbox { path, file: tokio::sync::Mutex::new(None) }) }
     }
 
-    fn append_to_outbox(&self, line: &serde_json::Value) -> std::io::Result<()> {
-        let Some(path) = &self.outbox else {
+    async fn append_to_outbox(&self, line: &serde_json::Value) -> std::io::Result<()> {
+        let Some(outbox) = &self.outbox else {
             return Ok(());
         };
-        // One write of the whole line: a reader never sees half of it.
-        let mut file = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
-        file.write_all(format!("{line}\n").as_bytes())
+        let mut file = outbox.file.lock().await;
+        if file.is_none() {
+            let opened = tokio::fs::OpenOptions::new().create(true).append(true).open(&outbox.path).await?;
+            *file = Some(opened);
+        }
+        let file = file.as_mut().expect("opened above");
+        // One write of the whole line, then a flush: a reader never sees half of it.
+        file.write_all(format!("{line}\n").as_bytes()).await?;
+        file.flush().await
     }
 }
 
@@ -48,6 +63,6 @@ impl SmsSender for LogSender {
             "purpose": purpose.as_str(),
             "text": text,
         });
-        self.append_to_outbox(&line).map_err(|e| SmsError::Transport(Box::new(e)))
+        self.append_to_outbox(&line).await.map_err(|e| SmsError::Transport(Box::new(e)))
     }
 }
