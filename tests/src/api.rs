@@ -23,6 +23,7 @@ pub struct TestApi {
     _shutdown: tokio::sync::oneshot::Sender<()>,
 }
 
+#[derive(Clone)]
 pub enum StoreChoice {
     Memory,
     Moto,
@@ -34,6 +35,7 @@ pub struct Builder {
     store: StoreChoice,
     sms: Option<Arc<dyn SmsSender>>,
     cors: Vec<String>,
+    trust_x_forwarded_for: bool,
 }
 
 impl TestApi {
@@ -57,6 +59,7 @@ impl TestApi {
             store: StoreChoice::Memory,
             sms: None,
             cors: Vec::new(),
+            trust_x_forwarded_for: false,
         }
     }
 
@@ -140,6 +143,13 @@ impl Builder {
         self
     }
 
+    /// As `TRUST_X_FORWARDED_FOR=true`: the client address is the last
+    /// `X-Forwarded-For` entry instead of the socket's 127.0.0.1.
+    pub fn trust_x_forwarded_for(mut self) -> Self {
+        self.trust_x_forwarded_for = true;
+        self
+    }
+
     pub async fn start(self) -> TestApi {
         let vars = self.vars;
         let settings = Settings::from_lookup(Mode::Local, |k| vars.get(k).cloned()).expect("test settings are valid");
@@ -165,7 +175,7 @@ impl Builder {
         let config = LocalConfig {
             addr: "127.0.0.1:0".parse().unwrap(),
             cors_allowed_origins: self.cors,
-            trust_x_forwarded_for: false,
+            trust_x_forwarded_for: self.trust_x_forwarded_for,
             create_table: false,
             web_dir: crate::workspace_root().join("web"),
         };

@@ -3,10 +3,12 @@
 //! - [`moto`]: moto's DynamoDB and SNS server, one per test binary, spawned
 //!   from the project's `.venv` and gone when the test process ends.
 //! - [`cloopen`]: a local HTTP server that checks requests exactly as Cloopen does.
+//! - [`captcha`]: local Geetest v4 and Turnstile servers that check requests as those providers do.
 //! - [`api`]: the local API in-process on a free port, with a store and an
 //!   SMS backend of the test's choosing.
 
 pub mod api;
+pub mod captcha;
 pub mod cloopen;
 pub mod events;
 pub mod moto;
