@@ -7,11 +7,13 @@
 //! that knows status codes), `services` what is built once per cold start.
 
 pub mod auth;
+pub mod aws;
 pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod http;
 pub mod lambda;
+pub mod panics;
 pub mod service;
 pub mod sms;
 pub mod services;

@@ -14,6 +14,8 @@ use signup::Services;
 use crate::sms::RecordingSms;
 
 pub const TEST_JWT_SECRET: &str = "test-secret-of-at-least-thirty-two-bytes";
+/// The code key of tests that set one (locally it defaults to the JWT secret).
+pub const TEST_SMS_CODE_SECRET: &str = "test-code-key-of-at-least-thirty-two-bytes";
 
 pub struct TestApi {
     pub base: String,

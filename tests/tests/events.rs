@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use integration_tests::api::TEST_JWT_SECRET;
+use integration_tests::api::{TEST_JWT_SECRET, TEST_SMS_CODE_SECRET};
 use integration_tests::events::{cases, files, seed};
 use integration_tests::sms::RecordingSms;
 use signup::config::{Mode, Settings};
@@ -42,12 +42,13 @@ fn every_event_file_is_in_the_table_and_every_row_has_a_file() {
 async fn every_event_file_gets_its_documented_status_and_code_from_its_function() {
     let mut failures = Vec::new();
     for case in cases() {
-        let vars = [("JWT_SECRET", TEST_JWT_SECRET), ("SMS_BACKEND", "sns")];
+        let vars =
+            [("JWT_SECRET", TEST_JWT_SECRET), ("SMS_CODE_SECRET", TEST_SMS_CODE_SECRET), ("SMS_BACKEND", "sns")];
         let settings =
             Settings::from_lookup(Mode::Lambda, |k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string()))
                 .expect("Lambda settings");
         let store = Arc::new(MemoryStore::default());
-        seed(store.as_ref(), &CodeHasher::from_secret(&settings.jwt_secret), &case, SystemClock.now()).await;
+        seed(store.as_ref(), &CodeHasher::from_secret(&settings.sms_code_secret), &case, SystemClock.now()).await;
         let services = Services::builder(settings)
             .store(store)
             .sms(Arc::new(RecordingSms::default()))
