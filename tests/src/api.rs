@@ -8,7 +8,7 @@ use local_api::{App, LocalConfig};
 use signup::clock::ManualClock;
 use signup::config::{Mode, Settings};
 use signup::sms::SmsSender;
-use signup::store::{MemoryStore, Store};
+use signup::store::{DynamoStore, MemoryStore, Store};
 use signup::Services;
 
 use crate::sms::RecordingSms;
@@ -28,6 +28,9 @@ pub struct TestApi {
 pub enum StoreChoice {
     Memory,
     Moto,
+    /// A table at a DynamoDB endpoint (moto, or a faulty port in front of
+    /// it), through the service's own client with its timeouts and retries.
+    Dynamo { endpoint: String, table: String },
     Custom(Arc<dyn Store>),
 }
 
@@ -123,6 +126,10 @@ impl Builder {
         let store: Arc<dyn Store> = match self.store {
             StoreChoice::Memory => Arc::new(MemoryStore::default()),
             StoreChoice::Moto => Arc::new(crate::moto::moto().fresh_store().await),
+            StoreChoice::Dynamo { endpoint, table } => {
+                let client = signup::aws::dynamodb_client(&crate::moto::sdk_config(&endpoint), &settings.dynamodb);
+                Arc::new(DynamoStore::new(client, table))
+            }
             StoreChoice::Custom(store) => store,
         };
         // A custom backend is wrapped, not replaced: `TestApi::sms` still

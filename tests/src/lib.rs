@@ -5,12 +5,16 @@
 //! - [`cloopen`]: a local HTTP server that checks requests exactly as Cloopen does.
 //! - [`api`]: the local API in-process on a free port, with a store and an
 //!   SMS backend of the test's choosing.
+//! - [`faults`]: a port in front of a server that can refuse or hang;
+//!   [`table`]: a whole-table read that finds half-written state.
 
 pub mod api;
 pub mod cloopen;
 pub mod events;
+pub mod faults;
 pub mod moto;
 pub mod sms;
+pub mod table;
 
 /// The workspace root, for files the tests read (template.yaml, events/, web/).
 pub fn workspace_root() -> std::path::PathBuf {
