@@ -128,7 +128,11 @@ fn client_ip(config: &LocalConfig, peer: SocketAddr, headers: &HeaderMap) -> IpA
     config.trust_x_forwarded_for.then(forwarded).flatten().unwrap_or(peer.ip())
 }
 
-async fn api(State(app): State<Arc<App>>, ConnectInfo(peer): ConnectInfo<SocketAddr>, req: axum::extract::Request) -> Response {
+async fn api(
+    State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    req: axum::extract::Request,
+) -> Response {
     let client_ip = client_ip(&app.config, peer, req.headers());
     let (parts, body) = req.into_parts();
     // One byte over the limit is enough to know the body is too large.

@@ -92,7 +92,9 @@ pub enum SmsBackend {
     /// For functions that never text (check-mobile, register, login).
     None,
     /// Local development only: the code goes to the log and, when set, to an outbox file.
-    Log { outbox: Option<PathBuf> },
+    Log {
+        outbox: Option<PathBuf>,
+    },
     Cloopen(CloopenSettings),
     Sns,
 }
@@ -403,7 +405,10 @@ fn dynamodb_bounds<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Dynamo
         max_attempts: env.number("DYNAMODB_MAX_ATTEMPTS", 3, 1..=10)?,
     };
     if bounds.attempt_timeout > bounds.operation_timeout {
-        return Err(ConfigError { var: "DYNAMODB_ATTEMPT_TIMEOUT_MS", reason: "is greater than DYNAMODB_TIMEOUT_MS".into() });
+        return Err(ConfigError {
+            var: "DYNAMODB_ATTEMPT_TIMEOUT_MS",
+            reason: "is greater than DYNAMODB_TIMEOUT_MS".into(),
+        });
     }
     if bounds.connect_timeout > bounds.attempt_timeout {
         return Err(ConfigError {

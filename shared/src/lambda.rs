@@ -79,7 +79,11 @@ fn check_function_settings(endpoint: Endpoint, settings: Settings) -> Result<Set
 }
 
 /// Serves one API Gateway request for the function that owns `endpoint`.
-pub async fn handle(services: &Services, endpoint: Endpoint, req: lambda_http::Request) -> Result<Response, Infallible> {
+pub async fn handle(
+    services: &Services,
+    endpoint: Endpoint,
+    req: lambda_http::Request,
+) -> Result<Response, Infallible> {
     let client_ip = source_ip(&req);
     Ok(crate::panics::guard(http::handle(services, Scope::Only(endpoint), client_ip, req)).await)
 }

@@ -15,8 +15,8 @@ pub mod http;
 pub mod lambda;
 pub mod panics;
 pub mod service;
-pub mod sms;
 pub mod services;
+pub mod sms;
 pub mod store;
 pub mod telemetry;
 

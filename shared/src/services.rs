@@ -142,9 +142,9 @@ impl ServicesBuilder {
             (Some(sms), _) => sms,
             (None, SmsBackend::None) => Arc::new(NoSms),
             (None, SmsBackend::Log { outbox }) => Arc::new(LogSender::new(outbox.clone())),
-            (None, SmsBackend::Cloopen(cloopen)) => Arc::new(
-                CloopenSender::new(cloopen.clone(), settings.sms_timeout).map_err(StartupError::SmsClient)?,
-            ),
+            (None, SmsBackend::Cloopen(cloopen)) => {
+                Arc::new(CloopenSender::new(cloopen.clone(), settings.sms_timeout).map_err(StartupError::SmsClient)?)
+            }
             (None, SmsBackend::Sns) => {
                 Arc::new(SnsSender::new(crate::aws::sns_client(aws().await, settings.sms_timeout)))
             }

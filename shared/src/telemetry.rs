@@ -16,7 +16,8 @@ use tracing_subscriber::{EnvFilter, Layer as _};
 
 use crate::config::Mode;
 
-/// Crates whose `debug` and `trace` lines may hold a request, an event or a body.
+/// Crates whose `debug` and `trace` lines may hold a request, an event or a
+/// body; every `aws_*` crate (the SDK) is quiet too.
 const QUIET_IN_LAMBDA: &[&str] = &[
     "lambda_runtime",
     "lambda_runtime_api_client",
@@ -27,17 +28,6 @@ const QUIET_IN_LAMBDA: &[&str] = &[
     "http_body_util",
     "reqwest",
     "rustls",
-    "aws_smithy_runtime",
-    "aws_smithy_runtime_api",
-    "aws_smithy_http",
-    "aws_smithy_http_client",
-    "aws_smithy_types",
-    "aws_sigv4",
-    "aws_runtime",
-    "aws_config",
-    "aws_sdk_dynamodb",
-    "aws_sdk_sns",
-    "aws_sdk_secretsmanager",
 ];
 
 /// Whether a line may be written in `mode`, on top of `RUST_LOG`.
@@ -46,9 +36,8 @@ pub fn allowed(mode: Mode, meta: &Metadata<'_>) -> bool {
         return true;
     }
     let target = meta.target();
-    !QUIET_IN_LAMBDA.iter().any(|quiet| {
-        target.strip_prefix(quiet).is_some_and(|rest| rest.is_empty() || rest.starts_with("::"))
-    })
+    let crate_name = target.split("::").next().unwrap_or(target);
+    !(crate_name.starts_with("aws_") || QUIET_IN_LAMBDA.contains(&crate_name))
 }
 
 pub fn init(mode: Mode) {
@@ -114,13 +103,16 @@ mod tests {
         tracing::debug!(target: "hyper_util::client", "request headers");
         tracing::info!(target: "lambda_runtime", "runtime started");
         tracing::trace!(target: "signup::service", "our own trace");
+        tracing::debug!(target: "aws_smithy_runtime::client::orchestrator", "an SDK request");
         tracing::trace!(target: "hyperloop", "a crate that only starts like a quiet one");
     }
 
     #[test]
     fn in_lambda_the_runtime_and_clients_never_log_below_info() {
         let text = written(Mode::Lambda, emit);
-        assert!(!text.contains("password123") && !text.contains("request headers"), "{text}");
+        for quiet in ["password123", "request headers", "an SDK request"] {
+            assert!(!text.contains(quiet), "{quiet:?} was written:\n{text}");
+        }
         for kept in ["runtime started", "our own trace", "a crate that only starts like a quiet one"] {
             assert!(text.contains(kept), "{kept:?} missing:\n{text}");
         }

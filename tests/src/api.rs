@@ -30,7 +30,10 @@ pub enum StoreChoice {
     Moto,
     /// A table at a DynamoDB endpoint (moto, or a faulty port in front of
     /// it), through the service's own client with its timeouts and retries.
-    Dynamo { endpoint: String, table: String },
+    Dynamo {
+        endpoint: String,
+        table: String,
+    },
     Custom(Arc<dyn Store>),
 }
 

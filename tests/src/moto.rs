@@ -1,4 +1,4 @@
-//! moto server (PyPI `moto[server]`), installed into `.venv` by `scripts/test`.
+//! moto server (PyPI `moto[server]`: DynamoDB, SNS, Secrets Manager), installed into `.venv` by `scripts/test`.
 //! A test that needs it and cannot start it fails, saying how to install it.
 
 use std::io::{BufRead, BufReader};
@@ -115,6 +115,14 @@ impl Moto {
 
     pub fn sns(&self) -> aws_sdk_sns::Client {
         aws_sdk_sns::Client::new(&sdk_config(&self.endpoint))
+    }
+
+    /// Stores `value` as a new Secrets Manager secret; returns its ARN.
+    pub async fn secret(&self, name: &str, value: &str) -> String {
+        let client = aws_sdk_secretsmanager::Client::new(&sdk_config(&self.endpoint));
+        let created =
+            client.create_secret().name(name).secret_string(value).send().await.expect("moto stores the secret");
+        created.arn().expect("a new secret has an ARN").to_owned()
     }
 
     /// A fresh table (with TTL) per call, so tests sharing the server never see each other's items.

@@ -24,7 +24,12 @@ pub struct RecordingSms {
 
 impl Default for RecordingSms {
     fn default() -> Self {
-        Self { inner: None, behaviour: Mutex::new(Behaviour::Deliver), sent: Mutex::default(), attempted: Mutex::default() }
+        Self {
+            inner: None,
+            behaviour: Mutex::new(Behaviour::Deliver),
+            sent: Mutex::default(),
+            attempted: Mutex::default(),
+        }
     }
 }
 

@@ -129,7 +129,9 @@ impl Snapshot {
             // older one had been replaced by it.
             let sent_before = |c: &&CodeItem| c.code_expires_at - expected.code_ttl_seconds <= *created_at;
             if self.codes.iter().filter(|c| &c.mobile == mobile).any(|c| sent_before(&c)) {
-                findings.violations.push(format!("user {mobile} exists but the code it registered with is still there"));
+                findings
+                    .violations
+                    .push(format!("user {mobile} exists but the code it registered with is still there"));
             }
         }
         for code in &self.codes {

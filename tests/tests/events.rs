@@ -6,11 +6,11 @@ use std::sync::Arc;
 use integration_tests::api::{TEST_JWT_SECRET, TEST_SMS_CODE_SECRET};
 use integration_tests::events::{cases, files, seed};
 use integration_tests::sms::RecordingSms;
+use signup::auth::CodeHasher;
+use signup::clock::{Clock, SystemClock};
 use signup::config::{Mode, Settings};
 use signup::http::{Endpoint, ROUTES};
 use signup::store::MemoryStore;
-use signup::auth::CodeHasher;
-use signup::clock::{Clock, SystemClock};
 use signup::Services;
 
 fn endpoint_of(function: &str) -> Endpoint {
@@ -42,8 +42,7 @@ fn every_event_file_is_in_the_table_and_every_row_has_a_file() {
 async fn every_event_file_gets_its_documented_status_and_code_from_its_function() {
     let mut failures = Vec::new();
     for case in cases() {
-        let vars =
-            [("JWT_SECRET", TEST_JWT_SECRET), ("SMS_CODE_SECRET", TEST_SMS_CODE_SECRET), ("SMS_BACKEND", "sns")];
+        let vars = [("JWT_SECRET", TEST_JWT_SECRET), ("SMS_CODE_SECRET", TEST_SMS_CODE_SECRET), ("SMS_BACKEND", "sns")];
         let settings =
             Settings::from_lookup(Mode::Lambda, |k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string()))
                 .expect("Lambda settings");

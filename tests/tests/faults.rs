@@ -229,7 +229,13 @@ async fn moto_stopped_in_the_middle_of_a_run_costs_503s_within_3_s_and_leaves_no
 
 /// A send through `sender` that fails: 502 within the bound, and the table
 /// keeps no code and no interval for that number.
-async fn failed_send_leaves_nothing(api: &TestApi, table: &str, mobile: &str, label: &str, bound: Duration) -> Duration {
+async fn failed_send_leaves_nothing(
+    api: &TestApi,
+    table: &str,
+    mobile: &str,
+    label: &str,
+    bound: Duration,
+) -> Duration {
     let (reply, took) = timed(api, "POST", "/user/sms", Some(json!({ "mobile": mobile }))).await;
     assert_eq!(reply.outcome(), (502, "sms_send_failed"), "{label}: {}", reply.body);
     assert!(took < bound, "{label}: took {took:?}");
@@ -282,7 +288,7 @@ async fn sns_refusing_answers_502_and_leaves_no_code_and_no_interval() {
     port.set(Fault::None).await;
     assert_eq!(api.post("/user/sms", json!({ "mobile": "13700000301" })).await.status, 200, "texted once SNS is back");
 
-    // SNS answers, and refuses the publish (moto enforcing signatures: InvalidClientTokenId).
+    // SNS answers, and refuses the publish (moto enforcing signatures: 403).
     let strict = Moto::start(&[("INITIAL_NO_AUTH_ACTION_COUNT", "0")]);
     let sns = SnsSender::new(signup::aws::sns_client(&sdk_config(&strict.endpoint), timeout));
     let (table, _) = moto().fresh_table().await;

@@ -71,7 +71,9 @@ mod tests {
         let stored = h.hash(&m, &c);
         assert!(!h.matches(&m, &SmsCode::parse("123457", 6).unwrap(), &stored));
         assert!(!h.matches(&Mobile::parse("13812345679").unwrap(), &c, &stored));
-        assert!(!CodeHasher::from_secret(&b"another secret of thirty-two bytes..".to_vec().into()).matches(&m, &c, &stored));
+        assert!(
+            !CodeHasher::from_secret(&b"another secret of thirty-two bytes..".to_vec().into()).matches(&m, &c, &stored)
+        );
         assert!(!h.matches(&m, &c, "not hex"));
     }
 }

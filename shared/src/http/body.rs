@@ -95,7 +95,9 @@ mod tests {
     use super::*;
 
     fn error(body: &str, field: &'static str) -> RequestError {
-        JsonBody::parse(&Body::Text(body.into())).and_then(|b| Fields::Json(b).required_str(field).map(drop)).unwrap_err()
+        JsonBody::parse(&Body::Text(body.into()))
+            .and_then(|b| Fields::Json(b).required_str(field).map(drop))
+            .unwrap_err()
     }
 
     #[test]

@@ -339,7 +339,6 @@ impl CodeStore for DynamoStore {
             Err(e) => Err(store_err(e)),
         }
     }
-
 }
 
 #[async_trait::async_trait]

@@ -81,7 +81,6 @@ impl CodeStore for MemoryStore {
             c.attempts
         }))
     }
-
 }
 
 #[async_trait::async_trait]
