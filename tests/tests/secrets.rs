@@ -38,7 +38,7 @@ async fn a_cold_start_reads_its_secrets_by_arn_and_names_one_it_cannot_read() {
     assert_eq!(settings.sms_code_secret.expose_secret(), CODE_V1.as_bytes());
 
     let gone = HashMap::from([("SMS_CODE_SECRET_ARN", format!("{}-gone", vars["SMS_CODE_SECRET_ARN"]))]);
-    let err = cold_start(&[SMS_CODE_SECRET], &gone).await.err().expect("a missing secret stops the cold start");
+    let err = cold_start(&[SMS_CODE_SECRET], &gone).await.expect_err("a missing secret stops the cold start");
     assert_eq!(err.var, "SMS_CODE_SECRET_ARN");
     let text = err.to_string();
     assert!(text.contains("(ResourceNotFoundException), request id "), "{text}");
