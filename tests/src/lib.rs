@@ -12,6 +12,7 @@ pub mod api;
 pub mod cloopen;
 pub mod events;
 pub mod faults;
+pub mod log_capture;
 pub mod moto;
 pub mod sms;
 pub mod table;

@@ -5,31 +5,18 @@
 //! id). This file is its own test binary so that it owns the global log
 //! subscriber.
 
-use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use integration_tests::api::{StoreChoice, TestApi, TEST_JWT_SECRET, TEST_SMS_CODE_SECRET};
 use integration_tests::cloopen::{Answer, FakeCloopen, ACCOUNT_SID, AUTH_TOKEN};
 use integration_tests::faults::{Fault, FaultyPort};
+use integration_tests::log_capture::Captured;
 use integration_tests::moto::{moto, sdk_config, Moto};
 use serde_json::json;
 use signup::domain::{Mobile, SmsCode};
 use signup::sms::{CloopenSender, SmsError, SmsSender, SnsSender};
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 /// Cloopen, except that its first send after `panic_next` is set panics.
 struct MaybePanics {
@@ -128,7 +115,7 @@ async fn at_debug_the_flow_every_refusal_and_every_fault_log_no_secret() {
         assert_eq!(api.post("/user/sms", json!({ "mobile": third })).await.status, 502);
     }
 
-    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let text = captured.text();
     let lines = text.lines().count();
     // Each failure is logged with what finds it: the kind, the SDK's error code, its request id.
     for expected in
