@@ -95,9 +95,7 @@ mod tests {
     use super::*;
 
     fn error(body: &str, field: &'static str) -> RequestError {
-        JsonBody::parse(&Body::Text(body.into()))
-            .and_then(|b| Fields::Json(b).required_str(field).map(drop))
-            .unwrap_err()
+        JsonBody::parse(&Body::Text(body.into())).and_then(|b| Fields::Json(b).required_str(field).map(drop)).unwrap_err()
     }
 
     #[test]

@@ -7,9 +7,9 @@ use secrecy::SecretString;
 
 use super::body::{Fields, RequestError};
 use super::routes::{Endpoint, Matched};
-use crate::config::Settings;
 use crate::domain::{InvalidInput, Mobile, Password, SmsCode};
 use crate::service::{Credentials, Registration};
+use crate::config::Settings;
 
 #[derive(Debug)]
 pub(crate) enum Call {
@@ -45,11 +45,8 @@ impl Call {
             Endpoint::CheckMobile => Self::CheckMobile(mobile(fields.required_str("mobile")?)?),
             Endpoint::SendSms => Self::SendSms(mobile(fields.required_str("mobile")?)?),
             Endpoint::Register => {
-                let (raw_mobile, password, sms_code) = (
-                    fields.required_str("mobile")?,
-                    fields.required_str("password")?,
-                    fields.required_str("sms_code")?,
-                );
+                let (raw_mobile, password, sms_code) =
+                    (fields.required_str("mobile")?, fields.required_str("password")?, fields.required_str("sms_code")?);
                 let password2 = fields.optional_str("password2")?;
                 let mobile = mobile(raw_mobile)?;
                 let password = Password::parse(password, settings.password)?;

@@ -21,8 +21,8 @@ use std::time::Instant;
 use lambda_http::{Body, Request};
 use tracing::Instrument as _;
 
-use crate::service;
 use crate::services::Services;
+use crate::service;
 use call::Call;
 
 pub type Response = http::Response<Body>;

@@ -71,8 +71,7 @@ impl IntoProblem for RouteError {
 
 impl IntoProblem for RequestError {
     fn problem(&self) -> Problem {
-        let invalid =
-            |detail: String| Problem::new(S::BAD_REQUEST, "invalid_request", format!("请求格式有误：{detail}"));
+        let invalid = |detail: String| Problem::new(S::BAD_REQUEST, "invalid_request", format!("请求格式有误：{detail}"));
         let problem = match self {
             Self::NotJson(e) => invalid(format!("JSON格式错误（{e}）")),
             Self::NotAnObject => invalid("请求体必须是JSON对象".into()),
@@ -149,10 +148,12 @@ impl IntoProblem for RegisterError {
         match self {
             Self::MobileRegistered => mobile_registered(),
             Self::InvalidCode => invalid_sms_code(),
-            Self::AttemptsExceeded => {
-                Problem::new(S::TOO_MANY_REQUESTS, "sms_code_attempts_exceeded", "验证码错误次数过多，请重新获取验证码")
-                    .field("sms_code")
-            }
+            Self::AttemptsExceeded => Problem::new(
+                S::TOO_MANY_REQUESTS,
+                "sms_code_attempts_exceeded",
+                "验证码错误次数过多，请重新获取验证码",
+            )
+            .field("sms_code"),
             Self::Hashing(_) | Self::Token(_) => Problem::internal(),
             Self::Store(_) => Problem::unavailable(),
         }

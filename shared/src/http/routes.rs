@@ -123,10 +123,7 @@ mod tests {
         assert_eq!(endpoint(Method::POST, "/user/sms/"), Ok((Endpoint::SendSms, Input::Body)));
         assert_eq!(endpoint(Method::POST, "/user/register/"), Ok((Endpoint::Register, Input::Body)));
         assert_eq!(endpoint(Method::POST, "/user/login/"), Ok((Endpoint::Login, Input::Body)));
-        assert_eq!(
-            endpoint(Method::GET, "/user/mobile/13812345678/"),
-            Ok((Endpoint::CheckMobile, mobile("13812345678")))
-        );
+        assert_eq!(endpoint(Method::GET, "/user/mobile/13812345678/"), Ok((Endpoint::CheckMobile, mobile("13812345678"))));
         assert_eq!(endpoint(Method::GET, "/user/sms/13812345678"), Ok((Endpoint::SendSms, mobile("13812345678"))));
     }
 

@@ -339,6 +339,7 @@ impl CodeStore for DynamoStore {
             Err(e) => Err(store_err(e)),
         }
     }
+
 }
 
 #[async_trait::async_trait]

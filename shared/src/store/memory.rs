@@ -81,6 +81,7 @@ impl CodeStore for MemoryStore {
             c.attempts
         }))
     }
+
 }
 
 #[async_trait::async_trait]
