@@ -145,7 +145,8 @@ async fn api(
         }
     };
     let request = http::Request::from_parts(parts, body);
-    into_axum(signup::http::handle(&app.services, Scope::All, Some(client_ip), request).await)
+    let handled = signup::http::handle(&app.services, Scope::All, Some(client_ip), request);
+    into_axum(signup::panics::guard(handled).await)
 }
 
 fn into_axum(response: signup::http::Response) -> Response {

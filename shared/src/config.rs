@@ -1,10 +1,11 @@
 //! Every setting, read once from the environment at start. A bad value stops
 //! start-up with a message naming the variable; README.md lists them all.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use secrecy::{SecretSlice, SecretString};
+use secrecy::{ExposeSecret as _, SecretSlice, SecretString};
 
 use crate::domain::{CodePolicy, PasswordPolicy};
 
@@ -128,6 +129,46 @@ pub const CLOOPEN_PRODUCTION_URL: &str = "https://app.cloopen.com:8883";
 /// Shortest JWT secret accepted (HS256 wants 256 bits).
 pub const MIN_JWT_SECRET_BYTES: usize = 32;
 
+/// Shortest SMS code key accepted (HMAC-SHA256, as for the JWT key).
+pub const MIN_SMS_CODE_SECRET_BYTES: usize = 32;
+
+/// A secret setting: in Lambda it is read at cold start from Secrets Manager
+/// by the ARN in `arn`; locally and in tests its value is in `name`. Adding
+/// a secret is one constant here, one entry in [`SECRETS`], and the
+/// functions that need it in `lambda.rs`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SecretVar {
+    pub name: &'static str,
+    pub arn: &'static str,
+}
+
+pub const JWT_SECRET: SecretVar = SecretVar { name: "JWT_SECRET", arn: "JWT_SECRET_ARN" };
+pub const SMS_CODE_SECRET: SecretVar = SecretVar { name: "SMS_CODE_SECRET", arn: "SMS_CODE_SECRET_ARN" };
+pub const CLOOPEN_AUTH_TOKEN: SecretVar = SecretVar { name: "CLOOPEN_AUTH_TOKEN", arn: "CLOOPEN_AUTH_TOKEN_ARN" };
+
+/// Every secret setting: none of them may be a plain variable in Lambda mode.
+pub const SECRETS: [SecretVar; 3] = [JWT_SECRET, SMS_CODE_SECRET, CLOOPEN_AUTH_TOKEN];
+
+/// Where secrets come from in Lambda mode (Secrets Manager; a map in tests).
+#[async_trait::async_trait]
+pub trait SecretSource: Send + Sync {
+    /// The current value of the secret `arn`.
+    async fn secret(&self, arn: &str) -> Result<SecretString, Box<dyn std::error::Error + Send + Sync>>;
+}
+
+/// Bounds on every DynamoDB call: how long it may take and how often it is tried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DynamoDbBounds {
+    /// Opening a connection (`DYNAMODB_CONNECT_TIMEOUT_MS`).
+    pub connect_timeout: Duration,
+    /// One try, connection included (`DYNAMODB_ATTEMPT_TIMEOUT_MS`).
+    pub attempt_timeout: Duration,
+    /// The whole call, every retry and back-off included (`DYNAMODB_TIMEOUT_MS`).
+    pub operation_timeout: Duration,
+    /// Tries per call, the first included (`DYNAMODB_MAX_ATTEMPTS`).
+    pub max_attempts: u32,
+}
+
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub mode: Mode,
@@ -135,8 +176,14 @@ pub struct Settings {
     pub table_name: String,
     pub sms: SmsBackend,
     pub sms_timeout: Duration,
-    /// Always present: in local mode without `JWT_SECRET`, a random one made at start.
+    /// Always present: in local mode without `JWT_SECRET`, a random one made
+    /// at start; in a Lambda function that issues no token, a random one it never uses.
     pub jwt_secret: SecretSlice<u8>,
+    /// The key SMS codes are hashed under; locally without `SMS_CODE_SECRET`,
+    /// the JWT secret (the code hasher derives its own key from it); in a
+    /// Lambda function that handles no code, a random one it never uses.
+    pub sms_code_secret: SecretSlice<u8>,
+    pub dynamodb: DynamoDbBounds,
     pub jwt_ttl_seconds: i64,
     pub code: CodePolicy,
     pub password: PasswordPolicy,
@@ -187,7 +234,51 @@ impl Settings {
         Self::from_lookup(mode, |var| std::env::var(var).ok())
     }
 
+    /// Settings from plain values. In Lambda mode every secret is required
+    /// here as a value; deployed functions use [`Settings::resolve`] instead.
     pub fn from_lookup(mode: Mode, lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        Self::parse(mode, lookup, &SECRETS)
+    }
+
+    /// Settings for a Lambda cold start: each secret in `needs` is read from
+    /// `source` by the ARN in its `…_ARN` variable; a plain secret variable is
+    /// refused (anyone allowed `lambda:GetFunctionConfiguration` could read
+    /// it). The others are random keys the function never uses. Locally this
+    /// is [`Settings::from_lookup`].
+    pub async fn resolve(
+        mode: Mode,
+        needs: &[SecretVar],
+        lookup: impl Fn(&str) -> Option<String>,
+        source: &dyn SecretSource,
+    ) -> Result<Self, ConfigError> {
+        if mode == Mode::Local {
+            return Self::from_lookup(mode, lookup);
+        }
+        let env = Env(&lookup);
+        if let Some(plain) = SECRETS.iter().find(|secret| env.raw(secret.name).is_some()) {
+            return Err(ConfigError {
+                var: plain.name,
+                reason: format!(
+                    "must not be set in Lambda, where the function's configuration is readable: \
+                     store the value in Secrets Manager and set {}",
+                    plain.arn
+                ),
+            });
+        }
+        let mut fetched = HashMap::new();
+        for secret in needs {
+            let arn = env.required(secret.arn, "for this function (the ARN of its Secrets Manager secret)")?;
+            let value = source.secret(&arn).await.map_err(|e| ConfigError {
+                var: secret.arn,
+                reason: format!("could not read the secret: {}", crate::telemetry::error_chain(e.as_ref())),
+            })?;
+            fetched.insert(secret.name, value);
+        }
+        let values = |var: &str| fetched.get(var).map(|v| v.expose_secret().to_owned()).or_else(|| lookup(var));
+        Self::parse(mode, values, needs)
+    }
+
+    fn parse(mode: Mode, lookup: impl Fn(&str) -> Option<String>, needs: &[SecretVar]) -> Result<Self, ConfigError> {
         let env = Env(lookup);
         let local = mode == Mode::Local;
         let store = env.choice(
@@ -195,6 +286,12 @@ impl Settings {
             if local { StoreKind::Memory } else { StoreKind::DynamoDb },
             &[("memory", StoreKind::Memory), ("dynamodb", StoreKind::DynamoDb)],
         )?;
+        if store == StoreKind::Memory && !local {
+            return Err(ConfigError {
+                var: "STORE",
+                reason: "memory loses every user at the next cold start and is only for the local API".into(),
+            });
+        }
         // In Lambda, a value that would weaken a protection stops start-up;
         // the local API takes any value, so tests can use small ones.
         let code = CodePolicy {
@@ -223,7 +320,9 @@ impl Settings {
             table_name: env.string("TABLE_NAME", "signup"),
             sms: sms_backend(&env, mode)?,
             sms_timeout: Duration::from_millis(env.number("SMS_TIMEOUT_MS", 5_000, 100..=60_000)?),
-            jwt_secret: jwt_secret(&env, mode)?,
+            jwt_secret: jwt_secret(&env, mode, needs.contains(&JWT_SECRET))?,
+            sms_code_secret: sms_code_secret(&env, mode, needs.contains(&SMS_CODE_SECRET))?,
+            dynamodb: dynamodb_bounds(&env)?,
             jwt_ttl_seconds: env.number("JWT_TTL_SECONDS", 86_400, 60..=30 * 86_400)?,
             code,
             password,
@@ -333,26 +432,101 @@ fn sms_backend<F: Fn(&str) -> Option<String>>(env: &Env<F>, mode: Mode) -> Resul
                 login_template_id: env.string("CLOOPEN_LOGIN_TEMPLATE_ID", &template_id),
                 reset_template_id: env.string("CLOOPEN_RESET_TEMPLATE_ID", &template_id),
                 template_id,
-                base_url: env.string("CLOOPEN_BASE_URL", CLOOPEN_PRODUCTION_URL).trim_end_matches('/').to_owned(),
+                base_url: cloopen_base_url(env, mode)?,
             })
         }
     })
 }
 
-fn jwt_secret<F: Fn(&str) -> Option<String>>(env: &Env<F>, mode: Mode) -> Result<SecretSlice<u8>, ConfigError> {
-    match env.raw("JWT_SECRET") {
-        Some(s) if s.len() >= MIN_JWT_SECRET_BYTES => Ok(s.into_bytes().into()),
-        Some(_) => {
-            Err(ConfigError { var: "JWT_SECRET", reason: format!("must be at least {MIN_JWT_SECRET_BYTES} bytes") })
-        }
+fn cloopen_base_url<F: Fn(&str) -> Option<String>>(env: &Env<F>, mode: Mode) -> Result<String, ConfigError> {
+    let url = env.string("CLOOPEN_BASE_URL", CLOOPEN_PRODUCTION_URL).trim_end_matches('/').to_owned();
+    if mode == Mode::Lambda && !url.starts_with("https://") {
+        return Err(ConfigError {
+            var: "CLOOPEN_BASE_URL",
+            reason: "must be https:// in Lambda: the request carries the account's signature and the code".into(),
+        });
+    }
+    Ok(url)
+}
+
+/// `bytes` random bytes: a key nobody else holds.
+fn random_key(bytes: usize) -> SecretSlice<u8> {
+    let mut secret = vec![0u8; bytes];
+    getrandom::fill(&mut secret).expect("the OS random source is available");
+    secret.into()
+}
+
+/// A secret's value, if given, at least `min` bytes long.
+fn secret_value<F: Fn(&str) -> Option<String>>(
+    env: &Env<F>,
+    secret: SecretVar,
+    min: usize,
+) -> Result<Option<SecretSlice<u8>>, ConfigError> {
+    match env.raw(secret.name) {
+        Some(s) if s.len() >= min => Ok(Some(s.into_bytes().into())),
+        Some(_) => Err(ConfigError { var: secret.name, reason: format!("must be at least {min} bytes") }),
+        None => Ok(None),
+    }
+}
+
+fn missing_in_lambda(secret: SecretVar) -> ConfigError {
+    ConfigError {
+        var: secret.name,
+        reason: format!("must be set outside local development (in Lambda: by {} from Secrets Manager)", secret.arn),
+    }
+}
+
+fn jwt_secret<F: Fn(&str) -> Option<String>>(
+    env: &Env<F>,
+    mode: Mode,
+    needed: bool,
+) -> Result<SecretSlice<u8>, ConfigError> {
+    match secret_value(env, JWT_SECRET, MIN_JWT_SECRET_BYTES)? {
+        Some(secret) => Ok(secret),
         None if mode == Mode::Local => {
             tracing::warn!("JWT_SECRET is not set: using a random secret; tokens will not survive a restart");
-            let mut secret = vec![0u8; MIN_JWT_SECRET_BYTES];
-            getrandom::fill(&mut secret).expect("the OS random source is available");
-            Ok(secret.into())
+            Ok(random_key(MIN_JWT_SECRET_BYTES))
         }
-        None => Err(ConfigError { var: "JWT_SECRET", reason: "must be set outside local development".into() }),
+        None if needed => Err(missing_in_lambda(JWT_SECRET)),
+        None => Ok(random_key(MIN_JWT_SECRET_BYTES)),
     }
+}
+
+fn sms_code_secret<F: Fn(&str) -> Option<String>>(
+    env: &Env<F>,
+    mode: Mode,
+    needed: bool,
+) -> Result<SecretSlice<u8>, ConfigError> {
+    match secret_value(env, SMS_CODE_SECRET, MIN_SMS_CODE_SECRET_BYTES)? {
+        Some(secret) => Ok(secret),
+        // Locally the code key comes from the JWT secret, as before the two were split.
+        None if mode == Mode::Local => jwt_secret(env, mode, true),
+        None if needed => Err(missing_in_lambda(SMS_CODE_SECRET)),
+        None => Ok(random_key(MIN_SMS_CODE_SECRET_BYTES)),
+    }
+}
+
+fn dynamodb_bounds<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<DynamoDbBounds, ConfigError> {
+    let ms = |var, default, range| env.number(var, default, range).map(Duration::from_millis);
+    let bounds = DynamoDbBounds {
+        connect_timeout: ms("DYNAMODB_CONNECT_TIMEOUT_MS", 500, 10..=10_000)?,
+        attempt_timeout: ms("DYNAMODB_ATTEMPT_TIMEOUT_MS", 1_000, 10..=30_000)?,
+        operation_timeout: ms("DYNAMODB_TIMEOUT_MS", 2_000, 10..=30_000)?,
+        max_attempts: env.number("DYNAMODB_MAX_ATTEMPTS", 3, 1..=10)?,
+    };
+    if bounds.attempt_timeout > bounds.operation_timeout {
+        return Err(ConfigError {
+            var: "DYNAMODB_ATTEMPT_TIMEOUT_MS",
+            reason: "is greater than DYNAMODB_TIMEOUT_MS".into(),
+        });
+    }
+    if bounds.connect_timeout > bounds.attempt_timeout {
+        return Err(ConfigError {
+            var: "DYNAMODB_CONNECT_TIMEOUT_MS",
+            reason: "is greater than DYNAMODB_ATTEMPT_TIMEOUT_MS".into(),
+        });
+    }
+    Ok(bounds)
 }
 
 #[cfg(test)]
@@ -361,11 +535,15 @@ mod tests {
     use std::collections::HashMap;
 
     fn settings(mode: Mode, vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
-        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let mut map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        if mode == Mode::Lambda {
+            map.entry("SMS_CODE_SECRET".into()).or_insert_with(|| CODE_SECRET.into());
+        }
         Settings::from_lookup(mode, move |k| map.get(k).cloned())
     }
 
     const SECRET: &str = "0123456789abcdef0123456789abcdef";
+    const CODE_SECRET: &str = "a code key of thirty-two bytes or more";
 
     #[test]
     fn local_mode_needs_nothing_and_defaults_to_memory_and_log() {
@@ -507,5 +685,100 @@ mod tests {
         ];
         let shown = format!("{:?}", settings(Mode::Lambda, &vars).unwrap());
         assert!(!shown.contains(SECRET) && !shown.contains("token-of-the-account"), "{shown}");
+    }
+
+    #[test]
+    fn lambda_mode_refuses_the_memory_store() {
+        let err = settings(Mode::Lambda, &[("JWT_SECRET", SECRET), ("STORE", "memory")]).err().unwrap();
+        assert_eq!(err.var, "STORE");
+    }
+
+    #[test]
+    fn lambda_mode_refuses_a_cloopen_url_that_is_not_https() {
+        let vars = [
+            ("JWT_SECRET", SECRET),
+            ("SMS_BACKEND", "cloopen"),
+            ("CLOOPEN_ACCOUNT_SID", "sid"),
+            ("CLOOPEN_AUTH_TOKEN", "token"),
+            ("CLOOPEN_APP_ID", "app"),
+            ("CLOOPEN_TEMPLATE_ID", "1"),
+            ("CLOOPEN_BASE_URL", "http://sandboxapp.cloopen.com:8883"),
+        ];
+        assert_eq!(settings(Mode::Lambda, &vars).err().unwrap().var, "CLOOPEN_BASE_URL");
+        assert!(settings(Mode::Local, &vars).is_ok(), "the local fake Cloopen speaks plain HTTP");
+    }
+
+    #[test]
+    fn locally_an_unset_code_key_comes_from_the_jwt_secret() {
+        let s = settings(Mode::Local, &[("JWT_SECRET", SECRET)]).unwrap();
+        assert_eq!(s.sms_code_secret.expose_secret(), SECRET.as_bytes());
+        let s = settings(Mode::Local, &[("JWT_SECRET", SECRET), ("SMS_CODE_SECRET", CODE_SECRET)]).unwrap();
+        assert_eq!(s.sms_code_secret.expose_secret(), CODE_SECRET.as_bytes());
+        let err = settings(Mode::Local, &[("SMS_CODE_SECRET", "short")]).err().unwrap();
+        assert_eq!(err.var, "SMS_CODE_SECRET");
+    }
+
+    #[test]
+    fn dynamodb_calls_are_bounded_by_default_and_the_bounds_must_nest() {
+        let s = settings(Mode::Local, &[]).unwrap();
+        assert_eq!(
+            s.dynamodb,
+            DynamoDbBounds {
+                connect_timeout: Duration::from_millis(500),
+                attempt_timeout: Duration::from_millis(1_000),
+                operation_timeout: Duration::from_millis(2_000),
+                max_attempts: 3,
+            }
+        );
+        let err = settings(Mode::Local, &[("DYNAMODB_TIMEOUT_MS", "500")]).err().unwrap();
+        assert_eq!(err.var, "DYNAMODB_ATTEMPT_TIMEOUT_MS");
+        let err = settings(Mode::Local, &[("DYNAMODB_MAX_ATTEMPTS", "0")]).err().unwrap();
+        assert_eq!(err.var, "DYNAMODB_MAX_ATTEMPTS");
+    }
+
+    /// Secrets Manager in a map, counting reads.
+    #[derive(Default)]
+    struct Vault(HashMap<&'static str, &'static str>, std::sync::Mutex<Vec<String>>);
+
+    #[async_trait::async_trait]
+    impl SecretSource for Vault {
+        async fn secret(&self, arn: &str) -> Result<SecretString, Box<dyn std::error::Error + Send + Sync>> {
+            self.1.lock().unwrap().push(arn.to_owned());
+            self.0.get(arn).map(|v| SecretString::from(*v)).ok_or_else(|| "ResourceNotFoundException".into())
+        }
+    }
+
+    fn vault() -> Vault {
+        Vault(HashMap::from([("arn:jwt", SECRET), ("arn:code", CODE_SECRET)]), Default::default())
+    }
+
+    async fn resolve(needs: &[SecretVar], vars: &[(&str, &str)], vault: &Vault) -> Result<Settings, ConfigError> {
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Settings::resolve(Mode::Lambda, needs, |k| map.get(k).cloned(), vault).await
+    }
+
+    const ARNS: [(&str, &str); 2] = [("JWT_SECRET_ARN", "arn:jwt"), ("SMS_CODE_SECRET_ARN", "arn:code")];
+
+    #[tokio::test]
+    async fn lambda_reads_exactly_the_secrets_it_needs_by_arn() {
+        let vault = vault();
+        let s = resolve(&[JWT_SECRET, SMS_CODE_SECRET], &ARNS, &vault).await.unwrap();
+        assert_eq!(s.jwt_secret.expose_secret(), SECRET.as_bytes());
+        assert_eq!(s.sms_code_secret.expose_secret(), CODE_SECRET.as_bytes());
+        let s = resolve(&[SMS_CODE_SECRET], &ARNS, &vault).await.unwrap();
+        assert_eq!(s.sms_code_secret.expose_secret(), CODE_SECRET.as_bytes());
+        assert_ne!(s.jwt_secret.expose_secret(), SECRET.as_bytes(), "an unneeded key is a random one");
+        resolve(&[], &ARNS, &vault).await.unwrap();
+        assert_eq!(*vault.1.lock().unwrap(), ["arn:jwt", "arn:code", "arn:code"]);
+    }
+
+    #[tokio::test]
+    async fn lambda_refuses_a_secret_in_a_plain_variable_and_names_a_missing_or_unreadable_arn() {
+        let vault = vault();
+        let plain = [("JWT_SECRET_ARN", "arn:jwt"), ("JWT_SECRET", SECRET)];
+        assert_eq!(resolve(&[JWT_SECRET], &plain, &vault).await.err().unwrap().var, "JWT_SECRET");
+        assert_eq!(resolve(&[JWT_SECRET], &[], &vault).await.err().unwrap().var, "JWT_SECRET_ARN");
+        let err = resolve(&[SMS_CODE_SECRET], &[("SMS_CODE_SECRET_ARN", "arn:gone")], &vault).await.err().unwrap();
+        assert_eq!(err.to_string(), "SMS_CODE_SECRET_ARN: could not read the secret: ResourceNotFoundException");
     }
 }

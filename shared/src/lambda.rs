@@ -9,7 +9,10 @@ use lambda_http::request::LambdaRequest;
 use lambda_http::{Adapter, RequestExt as _, Service as _};
 use serde_json::Value;
 
-use crate::config::{ConfigError, Mode, Settings, SmsBackend};
+use crate::aws::SecretsManager;
+use crate::config::{
+    ConfigError, Env, Mode, SecretVar, Settings, SmsBackend, CLOOPEN_AUTH_TOKEN, JWT_SECRET, SMS_CODE_SECRET,
+};
 use crate::http::{self, Endpoint, Response, Scope};
 use crate::services::{Services, StartupError};
 
@@ -20,16 +23,19 @@ pub struct Function {
 }
 
 impl Function {
-    /// Logging and the services, once per cold start.
+    /// Logging, the secrets this function needs (from Secrets Manager) and
+    /// the services, once per cold start.
     pub async fn cold_start(endpoint: Endpoint) -> Result<Self, StartupError> {
         crate::telemetry::init(Mode::Lambda);
-        let services = match Settings::from_env(Mode::Lambda).and_then(|s| check_function_settings(endpoint, s)) {
-            Ok(settings) => Services::builder(settings).build().await,
-            Err(e) => Err(e.into()),
-        };
-        let services = services
+        let services = build_services(endpoint)
+            .await
             .inspect_err(|e| tracing::error!(error = %crate::telemetry::error_chain(e), "cold start failed"))?;
         Ok(Self { services, endpoint })
+    }
+
+    /// A function around services built elsewhere (tests).
+    pub fn new(services: Services, endpoint: Endpoint) -> Self {
+        Self { services, endpoint }
     }
 
     /// Serves one API Gateway request.
@@ -87,6 +93,34 @@ fn take_undecodable_body(event: &mut Value) -> bool {
     undecodable
 }
 
+async fn build_services(endpoint: Endpoint) -> Result<Services, StartupError> {
+    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let lookup = |var: &str| std::env::var(var).ok();
+    let needs = secrets_needed(endpoint, &Env(lookup));
+    let settings = Settings::resolve(Mode::Lambda, &needs, lookup, &SecretsManager::new(&aws)).await?;
+    let settings = check_function_settings(endpoint, settings)?;
+    Services::builder(settings).aws_config(aws).build().await
+}
+
+/// The secrets each function reads at cold start, and no other: its role
+/// may read only these (template.yaml).
+pub fn secrets_needed<F: Fn(&str) -> Option<String>>(endpoint: Endpoint, env: &Env<F>) -> Vec<SecretVar> {
+    match endpoint {
+        Endpoint::CheckMobile => vec![],
+        Endpoint::SendSms => {
+            let mut needs = vec![SMS_CODE_SECRET];
+            if env.raw("SMS_BACKEND").is_some_and(|b| b.eq_ignore_ascii_case("cloopen")) {
+                needs.push(CLOOPEN_AUTH_TOKEN);
+            }
+            needs
+        }
+        // Both check codes (register, login by SMS) and issue tokens.
+        Endpoint::Register | Endpoint::Login | Endpoint::LoginByCode | Endpoint::ResetPassword | Endpoint::Me => {
+            vec![JWT_SECRET, SMS_CODE_SECRET]
+        }
+    }
+}
+
 /// What one function needs beyond the shared settings.
 fn check_function_settings(endpoint: Endpoint, settings: Settings) -> Result<Settings, ConfigError> {
     if endpoint == Endpoint::SendSms && matches!(settings.sms, SmsBackend::None) {
@@ -105,7 +139,7 @@ pub async fn handle(
     req: lambda_http::Request,
 ) -> Result<Response, Infallible> {
     let client_ip = source_ip(&req);
-    Ok(http::handle(services, Scope::Function(endpoint.function()), client_ip, req).await)
+    Ok(crate::panics::guard(http::handle(services, Scope::Function(endpoint.function()), client_ip, req)).await)
 }
 
 /// The client address API Gateway saw (`requestContext.http.sourceIp`).
@@ -113,5 +147,24 @@ fn source_ip(req: &lambda_http::Request) -> Option<IpAddr> {
     match req.request_context_ref()? {
         lambda_http::request::RequestContext::ApiGatewayV2(ctx) => ctx.http.source_ip.as_deref()?.parse().ok(),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn needs(endpoint: Endpoint, backend: &str) -> Vec<&'static str> {
+        let env = Env(|var: &str| (var == "SMS_BACKEND").then(|| backend.to_owned()));
+        secrets_needed(endpoint, &env).iter().map(|s| s.name).collect()
+    }
+
+    #[test]
+    fn each_function_reads_only_the_secrets_it_uses() {
+        assert!(needs(Endpoint::CheckMobile, "none").is_empty());
+        assert_eq!(needs(Endpoint::SendSms, "sns"), ["SMS_CODE_SECRET"]);
+        assert_eq!(needs(Endpoint::SendSms, "cloopen"), ["SMS_CODE_SECRET", "CLOOPEN_AUTH_TOKEN"]);
+        assert_eq!(needs(Endpoint::Register, "none"), ["JWT_SECRET", "SMS_CODE_SECRET"]);
+        assert_eq!(needs(Endpoint::Login, "none"), ["JWT_SECRET", "SMS_CODE_SECRET"]);
     }
 }

@@ -7,12 +7,14 @@
 //! that knows status codes), `services` what is built once per cold start.
 
 pub mod auth;
+pub mod aws;
 pub mod captcha;
 pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod http;
 pub mod lambda;
+pub mod panics;
 pub mod service;
 pub mod services;
 pub mod sms;

@@ -41,7 +41,7 @@ pub enum StartupError {
 
 impl Services {
     pub fn builder(settings: Settings) -> ServicesBuilder {
-        ServicesBuilder { settings, store: None, sms: None, clock: None, create_table: false }
+        ServicesBuilder { settings, store: None, sms: None, clock: None, create_table: false, aws: None }
     }
 
     pub async fn from_env(mode: Mode) -> Result<Self, StartupError> {
@@ -136,6 +136,7 @@ pub struct ServicesBuilder {
     sms: Option<Arc<dyn SmsSender>>,
     clock: Option<Arc<dyn Clock>>,
     create_table: bool,
+    aws: Option<aws_config::SdkConfig>,
 }
 
 impl ServicesBuilder {
@@ -154,6 +155,12 @@ impl ServicesBuilder {
         self
     }
 
+    /// The AWS configuration, when the caller has already loaded it.
+    pub fn aws_config(mut self, aws: aws_config::SdkConfig) -> Self {
+        self.aws = Some(aws);
+        self
+    }
+
     /// Create the DynamoDB table when it is missing (moto, DynamoDB Local).
     /// Deployed Lambdas never do: the table comes from template.yaml.
     pub fn create_table(mut self, create: bool) -> Self {
@@ -166,13 +173,14 @@ impl ServicesBuilder {
     pub async fn build(self) -> Result<Services, StartupError> {
         let settings = self.settings;
         // The AWS configuration is loaded once, and only when a client needs it.
-        let aws = tokio::sync::OnceCell::new();
+        let aws = tokio::sync::OnceCell::new_with(self.aws);
         let aws = || aws.get_or_init(|| aws_config::load_defaults(aws_config::BehaviorVersion::latest()));
         let store: Arc<dyn Store> = match (self.store, settings.store) {
             (Some(store), _) => store,
             (None, StoreKind::Memory) => Arc::new(MemoryStore::default()),
             (None, StoreKind::DynamoDb) => {
-                let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(aws().await), settings.table_name.clone());
+                let client = crate::aws::dynamodb_client(aws().await, &settings.dynamodb);
+                let store = DynamoStore::new(client, settings.table_name.clone());
                 if self.create_table {
                     store.ensure_table().await.map_err(StartupError::CreateTable)?;
                 }
@@ -186,7 +194,9 @@ impl ServicesBuilder {
             (None, SmsBackend::Cloopen(cloopen)) => {
                 Arc::new(CloopenSender::new(cloopen.clone(), settings.sms_timeout).map_err(StartupError::SmsClient)?)
             }
-            (None, SmsBackend::Sns) => Arc::new(SnsSender::new(aws_sdk_sns::Client::new(aws().await))),
+            (None, SmsBackend::Sns) => {
+                Arc::new(SnsSender::new(crate::aws::sns_client(aws().await, settings.sms_timeout)))
+            }
         };
         let timeout = settings.captcha_timeout;
         let captcha: Option<Box<dyn CaptchaVerifier>> = match &settings.captcha {
@@ -201,8 +211,8 @@ impl ServicesBuilder {
             )),
         };
         Ok(Services {
-            code_hasher: CodeHasher::from_secret(&settings.jwt_secret),
-            pseudonyms: Pseudonyms::from_secret(&settings.jwt_secret),
+            code_hasher: CodeHasher::from_secret(&settings.sms_code_secret),
+            pseudonyms: Pseudonyms::from_secret(&settings.sms_code_secret),
             captcha,
             token_signer: TokenSigner::new(&settings.jwt_secret, settings.jwt_ttl_seconds),
             token_verifier: TokenVerifier::new(&settings.jwt_secret),

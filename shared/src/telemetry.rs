@@ -1,19 +1,57 @@
 //! Logging set-up: JSON lines in Lambda (CloudWatch reads them as fields),
 //! compact text locally. `RUST_LOG` filters; the default is `info`.
+//!
+//! In Lambda, the runtime and the HTTP and AWS client crates never log below
+//! `info`, whatever `RUST_LOG` says: at `debug`/`trace` they write whole
+//! events, request bodies and headers (the runtime traces every raw API
+//! Gateway event, passwords and codes included).
 
 use std::io::IsTerminal as _;
 
-use tracing_subscriber::EnvFilter;
+use tracing::Metadata;
+use tracing_subscriber::filter::{filter_fn, FilterExt as _, LevelFilter};
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
+use tracing_subscriber::{EnvFilter, Layer as _};
 
 use crate::config::Mode;
 
+/// Crates whose `debug` and `trace` lines may hold a request, an event or a
+/// body; every `aws_*` crate (the SDK) is quiet too.
+const QUIET_IN_LAMBDA: &[&str] = &[
+    "lambda_runtime",
+    "lambda_runtime_api_client",
+    "lambda_http",
+    "hyper",
+    "hyper_util",
+    "h2",
+    "http_body_util",
+    "reqwest",
+    "rustls",
+];
+
+/// Whether a line may be written in `mode`, on top of `RUST_LOG`.
+pub fn allowed(mode: Mode, meta: &Metadata<'_>) -> bool {
+    if mode == Mode::Local || *meta.level() <= tracing::Level::INFO {
+        return true;
+    }
+    let target = meta.target();
+    let crate_name = target.split("::").next().unwrap_or(target);
+    !(crate_name.starts_with("aws_") || QUIET_IN_LAMBDA.contains(&crate_name))
+}
+
 pub fn init(mode: Mode) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let env = EnvFilter::builder().with_default_directive(LevelFilter::INFO.into()).from_env_lossy();
+    let filter = env.and(filter_fn(move |meta| allowed(mode, meta)));
+    let layer = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
     let result = match mode {
         // CloudWatch stamps each line itself.
-        Mode::Lambda => builder.json().flatten_event(true).without_time().with_ansi(false).try_init(),
-        Mode::Local => builder.compact().with_ansi(std::io::stderr().is_terminal()).try_init(),
+        Mode::Lambda => tracing_subscriber::registry()
+            .with(layer.json().flatten_event(true).without_time().with_ansi(false).with_filter(filter))
+            .try_init(),
+        Mode::Local => tracing_subscriber::registry()
+            .with(layer.compact().with_ansi(std::io::stderr().is_terminal()).with_filter(filter))
+            .try_init(),
     };
     // A second init (tests start several servers in one process) keeps the first.
     drop(result);
@@ -29,4 +67,55 @@ pub fn error_chain(error: &(dyn std::error::Error + '_)) -> String {
         source = cause.source();
     }
     chain
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::{Arc, Mutex};
+
+    /// Every line written at `trace` while `emit` runs, with `allowed` for `mode` on top.
+    fn written(mode: Mode, emit: impl FnOnce()) -> String {
+        let out = Arc::new(Mutex::new(Vec::new()));
+        let writer = out.clone();
+        let layer = tracing_subscriber::fmt::layer()
+            .with_writer(move || WriteTo(writer.clone()))
+            .with_filter(LevelFilter::TRACE.and(filter_fn(move |meta| allowed(mode, meta))));
+        tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), emit);
+        let text = String::from_utf8(out.lock().unwrap().clone()).unwrap();
+        text
+    }
+
+    struct WriteTo(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for WriteTo {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn emit() {
+        tracing::trace!(target: "lambda_runtime::layers::api_response", body = "password123", "raw JSON event");
+        tracing::debug!(target: "hyper_util::client", "request headers");
+        tracing::info!(target: "lambda_runtime", "runtime started");
+        tracing::trace!(target: "signup::service", "our own trace");
+        tracing::debug!(target: "aws_smithy_runtime::client::orchestrator", "an SDK request");
+        tracing::trace!(target: "hyperloop", "a crate that only starts like a quiet one");
+    }
+
+    #[test]
+    fn in_lambda_the_runtime_and_clients_never_log_below_info() {
+        let text = written(Mode::Lambda, emit);
+        for quiet in ["password123", "request headers", "an SDK request"] {
+            assert!(!text.contains(quiet), "{quiet:?} was written:\n{text}");
+        }
+        for kept in ["runtime started", "our own trace", "a crate that only starts like a quiet one"] {
+            assert!(text.contains(kept), "{kept:?} missing:\n{text}");
+        }
+        assert!(written(Mode::Local, emit).contains("password123"), "locally RUST_LOG alone decides");
+    }
 }

@@ -8,12 +8,14 @@ use local_api::{App, LocalConfig};
 use signup::clock::ManualClock;
 use signup::config::{Mode, Settings};
 use signup::sms::SmsSender;
-use signup::store::{MemoryStore, Store};
+use signup::store::{DynamoStore, MemoryStore, Store};
 use signup::Services;
 
 use crate::sms::RecordingSms;
 
 pub const TEST_JWT_SECRET: &str = "test-secret-of-at-least-thirty-two-bytes";
+/// The code key of tests that set one (locally it defaults to the JWT secret).
+pub const TEST_SMS_CODE_SECRET: &str = "test-code-key-of-at-least-thirty-two-bytes";
 
 pub struct TestApi {
     pub base: String,
@@ -27,6 +29,12 @@ pub struct TestApi {
 pub enum StoreChoice {
     Memory,
     Moto,
+    /// A table at a DynamoDB endpoint (moto, or a faulty port in front of
+    /// it), through the service's own client with its timeouts and retries.
+    Dynamo {
+        endpoint: String,
+        table: String,
+    },
     Custom(Arc<dyn Store>),
 }
 
@@ -156,6 +164,10 @@ impl Builder {
         let store: Arc<dyn Store> = match self.store {
             StoreChoice::Memory => Arc::new(MemoryStore::default()),
             StoreChoice::Moto => Arc::new(crate::moto::moto().fresh_store().await),
+            StoreChoice::Dynamo { endpoint, table } => {
+                let client = signup::aws::dynamodb_client(&crate::moto::sdk_config(&endpoint), &settings.dynamodb);
+                Arc::new(DynamoStore::new(client, table))
+            }
             StoreChoice::Custom(store) => store,
         };
         // A custom backend is wrapped, not replaced: `TestApi::sms` still

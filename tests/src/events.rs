@@ -3,7 +3,8 @@
 
 use std::path::PathBuf;
 
-use signup::auth::{CodeHasher, PasswordHasher};
+use secrecy::ExposeSecret as _;
+use signup::auth::{CodeHasher, PasswordHasher, TokenSigner};
 use signup::domain::{Mobile, Password, PasswordPolicy, Purpose, SmsCode, User, UserId};
 use signup::store::{CodeClaim, PendingCode, Store};
 
@@ -85,21 +86,48 @@ pub fn files() -> Vec<String> {
 }
 
 /// Writes what the case's `seed` column asks for; `now` in Unix seconds.
-pub async fn seed(store: &dyn Store, codes: &CodeHasher, case: &EventCase, now: i64) {
+/// Returns the bearer token the event must carry, for the `token` seed.
+pub async fn seed(
+    store: &dyn Store,
+    codes: &CodeHasher,
+    tokens: &TokenSigner,
+    case: &EventCase,
+    now: i64,
+) -> Option<String> {
+    let body_mobile =
+        || case.body_mobile().unwrap_or_else(|| panic!("{}: seed {} needs a body mobile", case.file, case.seed));
     match case.seed.as_str() {
         "-" => {}
-        "user" => seed_user(store, now).await,
-        "code" => {
-            let mobile = case.body_mobile().unwrap_or_else(|| panic!("{}: seed code needs a body mobile", case.file));
-            seed_code(store, codes, &mobile, Purpose::Register, now).await;
+        "user" => {
+            seed_account(store, &Mobile::parse(SEEDED_USER).unwrap(), now).await;
         }
-        // The seeded user with a live code for logging in or resetting.
+        "code" => seed_code(store, codes, &body_mobile(), Purpose::Register, now).await,
+        "account" => {
+            seed_account(store, &body_mobile(), now).await;
+        }
         "login-code" | "reset-code" => {
-            seed_user(store, now).await;
+            let mobile = body_mobile();
+            seed_account(store, &mobile, now).await;
             let purpose = if case.seed == "login-code" { Purpose::Login } else { Purpose::ResetPassword };
-            seed_code(store, codes, &Mobile::parse(SEEDED_USER).unwrap(), purpose, now).await;
+            seed_code(store, codes, &mobile, purpose, now).await;
+        }
+        "token" => {
+            let user = seed_account(store, &Mobile::parse(SEEDED_USER).unwrap(), now).await;
+            return Some(tokens.sign(&user, now).expect("signing a test token").expose_secret().to_owned());
         }
         other => panic!("{}: unknown seed {other}", case.file),
+    }
+    None
+}
+
+impl EventCase {
+    /// The event as the test sends it: with `token` as its bearer, when given.
+    pub fn event_with(&self, token: Option<&str>) -> serde_json::Value {
+        let mut event = self.json();
+        if let Some(token) = token {
+            event["headers"]["authorization"] = serde_json::Value::String(format!("Bearer {token}"));
+        }
+        event
     }
 }
 
@@ -115,11 +143,11 @@ async fn seed_code(store: &dyn Store, codes: &CodeHasher, mobile: &Mobile, purpo
     store.begin_sms(mobile, &pending, &[], now).await.expect("seeding a code");
 }
 
-/// Registers the seeded user (once: a second call finds it there).
-async fn seed_user(store: &dyn Store, now: i64) {
-    let mobile = Mobile::parse(SEEDED_USER).unwrap();
-    if store.find_user(&mobile).await.unwrap().is_some() {
-        return;
+/// Gives `mobile` an account with the seeded password (once: a second call
+/// finds it there) and returns it.
+async fn seed_account(store: &dyn Store, mobile: &Mobile, now: i64) -> User {
+    if let Some(user) = store.find_user(mobile).await.unwrap() {
+        return user;
     }
     // Users are only ever created by consuming a code, so the seed does too.
     let pending = PendingCode {
@@ -129,15 +157,16 @@ async fn seed_user(store: &dyn Store, now: i64) {
         code_expires_at: now + 300,
         resend_at: now,
     };
-    store.begin_sms(&mobile, &pending, &[], now).await.expect("seeding the user's code");
+    store.begin_sms(mobile, &pending, &[], now).await.expect("seeding the user's code");
     let password = Password::parse(SEEDED_PASSWORD, PasswordPolicy::default()).unwrap();
     let user = User {
         id: UserId::new_random(),
-        mobile,
+        mobile: mobile.clone(),
         password_hash: PasswordHasher::default().hash(&password).await.unwrap(),
         created_at: now,
         token_version: 0,
     };
     let claim = CodeClaim { send_id: "seed-user", max_attempts: 5, now };
     store.create_user(&user, claim).await.expect("seeding the user");
+    user
 }

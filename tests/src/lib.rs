@@ -6,13 +6,18 @@
 //! - [`captcha`]: local Geetest v4 and Turnstile servers that check requests as those providers do.
 //! - [`api`]: the local API in-process on a free port, with a store and an
 //!   SMS backend of the test's choosing.
+//! - [`faults`]: a port in front of a server that can refuse or hang;
+//!   [`table`]: a whole-table read that finds half-written state.
 
 pub mod api;
 pub mod captcha;
 pub mod cloopen;
 pub mod events;
+pub mod faults;
+pub mod log_capture;
 pub mod moto;
 pub mod sms;
+pub mod table;
 
 /// The workspace root, for files the tests read (template.yaml, events/, web/).
 pub fn workspace_root() -> std::path::PathBuf {

@@ -1,4 +1,4 @@
-//! moto server (PyPI `moto[server]`), installed into `.venv` by `scripts/test`.
+//! moto server (PyPI `moto[server]`: DynamoDB, SNS, Secrets Manager), installed into `.venv` by `scripts/test`.
 //! A test that needs it and cannot start it fails, saying how to install it.
 
 use std::io::{BufRead, BufReader};
@@ -14,7 +14,7 @@ use crate::workspace_root;
 pub struct Moto {
     pub endpoint: String,
     // Held open for the life of the process: moto stops when it closes.
-    _lifeline: Mutex<(Child, ChildStdin)>,
+    lifeline: Mutex<(Child, ChildStdin)>,
 }
 
 static MOTO: OnceLock<Moto> = OnceLock::new();
@@ -29,11 +29,20 @@ python3 -m venv .venv && .venv/bin/pip install -r requirements-test.txt";
 
 /// The moto server of this test process, started on first use.
 pub fn moto() -> &'static Moto {
-    MOTO.get_or_init(|| {
+    MOTO.get_or_init(|| Moto::start(&[]))
+}
+
+impl Moto {
+    /// A moto server of the caller's own, which it may freeze, thaw or end
+    /// (the shared one must keep answering for the other tests). `env` is
+    /// given to moto, e.g. `INITIAL_NO_AUTH_ACTION_COUNT=0` to refuse every
+    /// unsigned call.
+    pub fn start(env: &[(&str, &str)]) -> Self {
         let python = python();
         assert!(python.exists(), "moto is needed but {} does not exist: {HOW_TO_INSTALL}", python.display());
         let mut child = Command::new(&python)
             .arg(workspace_root().join("tests/moto_launcher.py"))
+            .envs(env.iter().copied())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -47,8 +56,35 @@ pub fn moto() -> &'static Moto {
         });
         let endpoint = format!("http://127.0.0.1:{port}");
         wait_until_answering(&endpoint);
-        Moto { endpoint, _lifeline: Mutex::new((child, stdin)) }
-    })
+        Moto { endpoint, lifeline: Mutex::new((child, stdin)) }
+    }
+
+    fn signal(&self, signal: &str) {
+        let pid = self.lifeline.lock().unwrap().0.id();
+        let status = Command::new("kill").args([signal, &pid.to_string()]).status().expect("kill runs");
+        assert!(status.success(), "kill {signal} {pid} failed");
+    }
+
+    /// Stops the server process (SIGSTOP): connections are still accepted
+    /// by the kernel, and nothing answers.
+    pub fn freeze(&self) {
+        self.signal("-STOP");
+    }
+
+    /// Lets a frozen server run again (SIGCONT), its data intact.
+    pub fn thaw(&self) {
+        self.signal("-CONT");
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        // A frozen process would ignore its closed stdin: thaw, then end it.
+        let Ok(lifeline) = self.lifeline.get_mut() else { return };
+        let _ = Command::new("kill").args(["-CONT", &lifeline.0.id().to_string()]).status();
+        let _ = lifeline.0.kill();
+        let _ = lifeline.0.wait();
+    }
 }
 
 fn wait_until_answering(endpoint: &str) {
@@ -79,6 +115,14 @@ impl Moto {
 
     pub fn sns(&self) -> aws_sdk_sns::Client {
         aws_sdk_sns::Client::new(&sdk_config(&self.endpoint))
+    }
+
+    /// Stores `value` as a new Secrets Manager secret; returns its ARN.
+    pub async fn secret(&self, name: &str, value: &str) -> String {
+        let client = aws_sdk_secretsmanager::Client::new(&sdk_config(&self.endpoint));
+        let created =
+            client.create_secret().name(name).secret_string(value).send().await.expect("moto stores the secret");
+        created.arn().expect("a new secret has an ARN").to_owned()
     }
 
     /// A fresh table (with TTL) per call, so tests sharing the server never see each other's items.

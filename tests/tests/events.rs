@@ -3,10 +3,10 @@
 
 use std::sync::Arc;
 
-use integration_tests::api::TEST_JWT_SECRET;
+use integration_tests::api::{TEST_JWT_SECRET, TEST_SMS_CODE_SECRET};
 use integration_tests::events::{cases, files, seed};
 use integration_tests::sms::RecordingSms;
-use signup::auth::CodeHasher;
+use signup::auth::{CodeHasher, TokenSigner};
 use signup::clock::{Clock, SystemClock};
 use signup::config::{Mode, Settings};
 use signup::http::{Endpoint, ROUTES};
@@ -42,12 +42,14 @@ fn every_event_file_is_in_the_table_and_every_row_has_a_file() {
 async fn every_event_file_gets_its_documented_status_and_code_from_its_function() {
     let mut failures = Vec::new();
     for case in cases() {
-        let vars = [("JWT_SECRET", TEST_JWT_SECRET), ("SMS_BACKEND", "sns")];
+        let vars = [("JWT_SECRET", TEST_JWT_SECRET), ("SMS_CODE_SECRET", TEST_SMS_CODE_SECRET), ("SMS_BACKEND", "sns")];
         let settings =
             Settings::from_lookup(Mode::Lambda, |k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string()))
                 .expect("Lambda settings");
         let store = Arc::new(MemoryStore::default());
-        seed(store.as_ref(), &CodeHasher::from_secret(&settings.jwt_secret), &case, SystemClock.now()).await;
+        let codes = CodeHasher::from_secret(&settings.sms_code_secret);
+        let tokens = TokenSigner::new(&settings.jwt_secret, settings.jwt_ttl_seconds);
+        let token = seed(store.as_ref(), &codes, &tokens, &case, SystemClock.now()).await;
         let services = Services::builder(settings)
             .store(store)
             .sms(Arc::new(RecordingSms::default()))
@@ -55,8 +57,7 @@ async fn every_event_file_gets_its_documented_status_and_code_from_its_function(
             .await
             .expect("services from test parts");
 
-        let event = std::fs::read_to_string(case.path()).unwrap();
-        let request = signup::lambda::request_from_event(serde_json::from_str(&event).unwrap())
+        let request = signup::lambda::request_from_event(case.event_with(token.as_deref()))
             .unwrap_or_else(|e| panic!("{}: not an API Gateway event: {e}", case.file));
         let response = signup::lambda::handle(&services, endpoint_of(&case.function), request).await.unwrap();
         let status = response.status().as_u16();

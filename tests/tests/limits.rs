@@ -43,7 +43,7 @@ const CHINA_UTC_OFFSET: i64 = 8 * 3600;
 fn label(store: &StoreChoice) -> &'static str {
     match store {
         StoreChoice::Memory => "memory",
-        StoreChoice::Moto => "DynamoDB",
+        StoreChoice::Moto | StoreChoice::Dynamo { .. } => "DynamoDB",
         StoreChoice::Custom(_) => "custom",
     }
 }
@@ -587,6 +587,7 @@ async fn in_lambda_each_source_ip_has_its_own_count(store: StoreChoice) {
     };
     let vars = [
         ("JWT_SECRET", integration_tests::api::TEST_JWT_SECRET),
+        ("SMS_CODE_SECRET", integration_tests::api::TEST_JWT_SECRET),
         ("SMS_BACKEND", "sns"),
         ("SMS_MAX_PER_IP_PER_HOUR", "1"),
     ];

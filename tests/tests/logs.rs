@@ -2,24 +2,9 @@
 //! password, code, token, secret or whole number. (This file is its own test
 //! binary so that it can own the global log subscriber.)
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use integration_tests::api::{TestApi, TEST_JWT_SECRET};
+use integration_tests::log_capture::Captured;
 use serde_json::json;
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 #[tokio::test]
 async fn a_whole_sign_up_logs_one_line_per_request_and_no_secret() {
@@ -38,7 +23,7 @@ async fn a_whole_sign_up_logs_one_line_per_request_and_no_secret() {
     let bad_login = api.post("/user/login", json!({ "username": mobile, "password": "wrong-password" })).await;
     assert_eq!((login.status, bad_login.status), (200, 401));
 
-    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let text = captured.text();
     let access: Vec<serde_json::Value> = text
         .lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())

@@ -16,8 +16,9 @@ pub struct CodeHasher {
 }
 
 impl CodeHasher {
-    /// The key is derived from the service secret with its own label, so one
-    /// configured secret serves JWTs and codes without the two ever meeting.
+    /// The key is derived from the code secret (`SMS_CODE_SECRET`) with its
+    /// own label; locally, where that secret defaults to the JWT secret, the
+    /// label keeps the two keys apart.
     pub fn from_secret(secret: &SecretSlice<u8>) -> Self {
         let mut mac = HmacSha256::new_from_slice(secret.expose_secret()).expect("HMAC takes any key length");
         mac.update(b"signup/sms-code-hash/v1");

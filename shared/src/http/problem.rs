@@ -292,3 +292,9 @@ impl IntoProblem for LoginError {
         }
     }
 }
+
+impl IntoProblem for crate::panics::HandlerPanicked {
+    fn problem(&self) -> Problem {
+        Problem::internal()
+    }
+}

@@ -52,7 +52,7 @@ impl SmsSender for SnsSender {
                     code: service.code().unwrap_or("unknown").to_owned(),
                     message: format!("request id {}", e.request_id().unwrap_or("-")),
                 },
-                None => SmsError::Transport(Box::new(e)),
+                None => SmsError::Transport(Box::new(crate::aws::SdkFailure::from_sdk(&e))),
             })
     }
 }

@@ -72,11 +72,14 @@ fn n(v: impl ToString) -> AttributeValue {
     AttributeValue::N(v.to_string())
 }
 
-fn store_err<E>(e: E) -> StoreError
+/// An SDK error as logs may show it: kind, error code and request id, never
+/// DynamoDB's message (it can quote attribute values).
+fn store_err<E, R>(e: SdkError<E, R>) -> StoreError
 where
-    E: std::error::Error + Send + Sync + 'static,
+    E: ProvideErrorMetadata,
+    SdkError<E, R>: aws_sdk_dynamodb::operation::RequestId,
 {
-    StoreError::new(e)
+    StoreError::new(crate::aws::SdkFailure::from_sdk(&e))
 }
 
 fn build_err(e: aws_sdk_dynamodb::error::BuildError) -> StoreError {
@@ -128,14 +131,9 @@ enum Outcome<E> {
 }
 
 impl DynamoStore {
+    /// `client` should come from `crate::aws::dynamodb_client`, which bounds every call.
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self { client, table: table.into() }
-    }
-
-    /// A client from the standard AWS configuration (environment, profile, role).
-    pub async fn from_aws_env(table: impl Into<String>) -> Self {
-        let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-        Self::new(Client::new(&aws), table)
     }
 
     /// Creates the table with TTL on `expires_at` when it is missing: for

@@ -1,0 +1,129 @@
+//! The AWS side of the service: SDK clients with every call bounded, the
+//! Secrets Manager source of the Lambda secrets, and SDK errors reduced to
+//! what a log may show.
+//!
+//! An SDK error's `Debug` (and a service's own message) can carry request
+//! parameters: SNS's `InvalidParameter` echoes the phone number, DynamoDB's
+//! `ValidationException` can quote attribute values. [`SdkFailure`] keeps
+//! only the error code, a fixed description of what kind of failure it was,
+//! and the request id that finds the call in AWS's records.
+
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::SdkConfig;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::RequestId;
+use secrecy::SecretString;
+
+use crate::config::{DynamoDbBounds, SecretSource};
+
+/// A failed AWS call, as logs may show it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{kind}{}{}", code.as_ref().map(|c| format!(" ({c})")).unwrap_or_default(), request_id.as_ref().map(|r| format!(", request id {r}")).unwrap_or_default())]
+pub struct SdkFailure {
+    /// What kind of failure: a fixed text, never the service's message.
+    pub kind: &'static str,
+    /// The service's error code (`ConditionalCheckFailedException`, …), when it answered.
+    pub code: Option<String>,
+    pub request_id: Option<String>,
+}
+
+impl SdkFailure {
+    pub fn from_sdk<E, R>(error: &SdkError<E, R>) -> Self
+    where
+        E: ProvideErrorMetadata,
+        SdkError<E, R>: RequestId,
+    {
+        let kind = match error {
+            SdkError::ConstructionFailure(_) => "request could not be built",
+            SdkError::TimeoutError(_) => "no answer within the time allowed",
+            SdkError::DispatchFailure(d) if d.is_timeout() => "connection timed out",
+            SdkError::DispatchFailure(d) if d.is_io() => "connection failed",
+            SdkError::DispatchFailure(_) => "request could not be sent",
+            SdkError::ResponseError(_) => "answer could not be read",
+            SdkError::ServiceError(_) => "refused by the service",
+            _ => "call failed",
+        };
+        Self {
+            kind,
+            code: error.as_service_error().and_then(|e| e.code()).map(str::to_owned),
+            request_id: error.request_id().map(str::to_owned),
+        }
+    }
+}
+
+/// Retries back off from this, doubling, with jitter: short, because the
+/// whole call must still end within its operation timeout.
+const INITIAL_BACKOFF: Duration = Duration::from_millis(50);
+
+/// DynamoDB with connect, per-try and whole-call timeouts and at most
+/// `max_attempts` tries (the standard retry mode's token bucket also caps
+/// retries across calls when DynamoDB keeps failing).
+pub fn dynamodb_client(aws: &SdkConfig, bounds: &DynamoDbBounds) -> aws_sdk_dynamodb::Client {
+    let timeouts = TimeoutConfig::builder()
+        .connect_timeout(bounds.connect_timeout)
+        .operation_attempt_timeout(bounds.attempt_timeout)
+        .operation_timeout(bounds.operation_timeout)
+        .build();
+    let retries = RetryConfig::standard()
+        .with_max_attempts(bounds.max_attempts)
+        .with_initial_backoff(INITIAL_BACKOFF)
+        .with_max_backoff(bounds.attempt_timeout);
+    let config = aws_sdk_dynamodb::config::Builder::from(aws).timeout_config(timeouts).retry_config(retries).build();
+    aws_sdk_dynamodb::Client::from_conf(config)
+}
+
+/// SNS, its whole call bounded by the SMS timeout (the send is also cut there).
+pub fn sns_client(aws: &SdkConfig, timeout: Duration) -> aws_sdk_sns::Client {
+    let timeouts =
+        TimeoutConfig::builder().connect_timeout(timeout.min(CONNECT_TIMEOUT)).operation_timeout(timeout).build();
+    aws_sdk_sns::Client::from_conf(aws_sdk_sns::config::Builder::from(aws).timeout_config(timeouts).build())
+}
+
+/// Connecting to an AWS endpoint in the same region takes milliseconds.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// Reading the secrets happens once per cold start, inside Lambda's 10 s init.
+const SECRETS_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Secrets Manager, read by ARN; the secret's `SecretString` is the value.
+pub struct SecretsManager {
+    client: aws_sdk_secretsmanager::Client,
+}
+
+impl SecretsManager {
+    pub fn new(aws: &SdkConfig) -> Self {
+        let timeouts =
+            TimeoutConfig::builder().connect_timeout(CONNECT_TIMEOUT).operation_timeout(SECRETS_TIMEOUT).build();
+        let config = aws_sdk_secretsmanager::config::Builder::from(aws).timeout_config(timeouts).build();
+        Self { client: aws_sdk_secretsmanager::Client::from_conf(config) }
+    }
+}
+
+#[async_trait::async_trait]
+impl SecretSource for SecretsManager {
+    async fn secret(&self, arn: &str) -> Result<SecretString, Box<dyn std::error::Error + Send + Sync>> {
+        let out = self.client.get_secret_value().secret_id(arn).send().await.map_err(|e| SdkFailure::from_sdk(&e))?;
+        let value = out.secret_string.ok_or("the secret has no SecretString (binary secrets are not read)")?;
+        Ok(SecretString::from(value))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failure_shows_its_kind_code_and_request_id_only() {
+        let failure = SdkFailure {
+            kind: "refused by the service",
+            code: Some("InvalidParameter".into()),
+            request_id: Some("f1e2".into()),
+        };
+        assert_eq!(failure.to_string(), "refused by the service (InvalidParameter), request id f1e2");
+        let failure = SdkFailure { kind: "connection failed", code: None, request_id: None };
+        assert_eq!(failure.to_string(), "connection failed");
+    }
+}
