@@ -145,9 +145,12 @@ pub struct SecretVar {
 pub const JWT_SECRET: SecretVar = SecretVar { name: "JWT_SECRET", arn: "JWT_SECRET_ARN" };
 pub const SMS_CODE_SECRET: SecretVar = SecretVar { name: "SMS_CODE_SECRET", arn: "SMS_CODE_SECRET_ARN" };
 pub const CLOOPEN_AUTH_TOKEN: SecretVar = SecretVar { name: "CLOOPEN_AUTH_TOKEN", arn: "CLOOPEN_AUTH_TOKEN_ARN" };
+pub const GEETEST_CAPTCHA_KEY: SecretVar = SecretVar { name: "GEETEST_CAPTCHA_KEY", arn: "GEETEST_CAPTCHA_KEY_ARN" };
+pub const TURNSTILE_SECRET_KEY: SecretVar = SecretVar { name: "TURNSTILE_SECRET_KEY", arn: "TURNSTILE_SECRET_KEY_ARN" };
 
 /// Every secret setting: none of them may be a plain variable in Lambda mode.
-pub const SECRETS: [SecretVar; 3] = [JWT_SECRET, SMS_CODE_SECRET, CLOOPEN_AUTH_TOKEN];
+pub const SECRETS: [SecretVar; 5] =
+    [JWT_SECRET, SMS_CODE_SECRET, CLOOPEN_AUTH_TOKEN, GEETEST_CAPTCHA_KEY, TURNSTILE_SECRET_KEY];
 
 /// Where secrets come from in Lambda mode (Secrets Manager; a map in tests).
 #[async_trait::async_trait]
@@ -327,7 +330,7 @@ impl Settings {
             code,
             password,
             limits: limits(&env, mode)?,
-            captcha: captcha(&env)?,
+            captcha: captcha(&env, mode)?,
             captcha_timeout: Duration::from_millis(env.number("CAPTCHA_TIMEOUT_MS", 3_000, 100..=30_000)?),
             sms_send_by_get: env.flag("SMS_SEND_BY_GET", false)?,
         })
@@ -355,7 +358,7 @@ fn limits<F: Fn(&str) -> Option<String>>(env: &Env<F>, mode: Mode) -> Result<Lim
     })
 }
 
-fn captcha<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Captcha, ConfigError> {
+fn captcha<F: Fn(&str) -> Option<String>>(env: &Env<F>, mode: Mode) -> Result<Captcha, ConfigError> {
     #[derive(Clone, Copy)]
     enum Provider {
         None,
@@ -367,7 +370,16 @@ fn captcha<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Captcha, Confi
         Provider::None,
         &[("none", Provider::None), ("geetest", Provider::Geetest), ("turnstile", Provider::Turnstile)],
     )?;
-    let url = |var, default: &str| env.string(var, default).trim_end_matches('/').to_owned();
+    let url = |var: &'static str, default: &str| {
+        let url = env.string(var, default).trim_end_matches('/').to_owned();
+        match mode == Mode::Lambda && !url.starts_with("https://") {
+            true => Err(ConfigError {
+                var,
+                reason: "must be https:// in Lambda: the request carries the secret key".into(),
+            }),
+            false => Ok(url),
+        }
+    };
     Ok(match provider {
         Provider::None => Captcha::None,
         Provider::Geetest => {
@@ -375,12 +387,12 @@ fn captcha<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Captcha, Confi
             Captcha::Geetest {
                 captcha_id: env.required("GEETEST_CAPTCHA_ID", why)?,
                 captcha_key: env.required("GEETEST_CAPTCHA_KEY", why)?.into(),
-                api_url: url("GEETEST_API_URL", GEETEST_API_URL),
+                api_url: url("GEETEST_API_URL", GEETEST_API_URL)?,
             }
         }
         Provider::Turnstile => Captcha::Turnstile {
             secret_key: env.required("TURNSTILE_SECRET_KEY", "when CAPTCHA_PROVIDER=turnstile")?.into(),
-            api_url: url("TURNSTILE_API_URL", TURNSTILE_API_URL),
+            api_url: url("TURNSTILE_API_URL", TURNSTILE_API_URL)?,
         },
     })
 }
@@ -665,6 +677,25 @@ mod tests {
         assert_eq!(err.var, "TURNSTILE_SECRET_KEY");
         let s = settings(Mode::Local, &[("CAPTCHA_PROVIDER", "turnstile"), ("TURNSTILE_SECRET_KEY", "k")]).unwrap();
         assert!(matches!(s.captcha, Captcha::Turnstile { ref api_url, .. } if api_url == TURNSTILE_API_URL));
+    }
+
+    #[test]
+    fn a_lambda_refuses_a_captcha_url_that_is_not_https() {
+        let vars = [
+            ("CAPTCHA_PROVIDER", "turnstile"),
+            ("TURNSTILE_SECRET_KEY", "k"),
+            ("TURNSTILE_API_URL", "http://127.0.0.1:9"),
+        ];
+        assert!(settings(Mode::Local, &vars).is_ok());
+        let err = Settings::from_lookup(Mode::Lambda, |k| {
+            vars.iter()
+                .chain(&[("JWT_SECRET", SECRET), ("SMS_CODE_SECRET", SECRET)])
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        })
+        .err()
+        .unwrap();
+        assert_eq!(err.var, "TURNSTILE_API_URL");
     }
 
     #[test]

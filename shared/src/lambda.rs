@@ -11,7 +11,8 @@ use serde_json::Value;
 
 use crate::aws::SecretsManager;
 use crate::config::{
-    ConfigError, Env, Mode, SecretVar, Settings, SmsBackend, CLOOPEN_AUTH_TOKEN, JWT_SECRET, SMS_CODE_SECRET,
+    ConfigError, Env, Mode, SecretVar, Settings, SmsBackend, CLOOPEN_AUTH_TOKEN, GEETEST_CAPTCHA_KEY, JWT_SECRET,
+    SMS_CODE_SECRET, TURNSTILE_SECRET_KEY,
 };
 use crate::http::{self, Endpoint, Response, Scope};
 use crate::services::{Services, StartupError};
@@ -111,6 +112,11 @@ pub fn secrets_needed<F: Fn(&str) -> Option<String>>(endpoint: Endpoint, env: &E
             let mut needs = vec![SMS_CODE_SECRET];
             if env.raw("SMS_BACKEND").is_some_and(|b| b.eq_ignore_ascii_case("cloopen")) {
                 needs.push(CLOOPEN_AUTH_TOKEN);
+            }
+            match env.raw("CAPTCHA_PROVIDER").map(|p| p.to_ascii_lowercase()).as_deref() {
+                Some("geetest") => needs.push(GEETEST_CAPTCHA_KEY),
+                Some("turnstile") => needs.push(TURNSTILE_SECRET_KEY),
+                _ => {}
             }
             needs
         }
