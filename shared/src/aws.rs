@@ -76,6 +76,7 @@ pub fn dynamodb_client(aws: &SdkConfig, bounds: &DynamoDbBounds) -> aws_sdk_dyna
 }
 
 /// SNS, its whole call bounded by the SMS timeout (the send is also cut there).
+#[cfg(feature = "sns")]
 pub fn sns_client(aws: &SdkConfig, timeout: Duration) -> aws_sdk_sns::Client {
     let timeouts =
         TimeoutConfig::builder().connect_timeout(timeout.min(CONNECT_TIMEOUT)).operation_timeout(timeout).build();

@@ -5,13 +5,13 @@
 use std::sync::Arc;
 
 use crate::auth::{CodeHasher, PasswordHasher, Pseudonyms, TokenSigner, TokenVerifier};
-use crate::captcha::{CaptchaVerifier, GeetestVerifier, TurnstileVerifier};
+use crate::captcha::CaptchaVerifier;
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Captcha, ConfigError, Mode, Settings, SmsBackend, StoreKind};
 use crate::service::code_check::CodeCheck;
 use crate::service::limits::Limiter;
 use crate::service::{Login, LoginByCode, Me, Register, ResetPassword, SendSms};
-use crate::sms::{CloopenSender, LogSender, NoSms, SmsSender, SnsSender};
+use crate::sms::{LogSender, NoSms, SmsSender};
 use crate::store::{DynamoStore, MemoryStore, Store, StoreError, UserStore};
 
 pub struct Services {
@@ -32,9 +32,12 @@ pub enum StartupError {
     #[error("configuration")]
     Config(#[from] ConfigError),
     #[error("SMS client")]
-    SmsClient(#[source] reqwest::Error),
+    SmsClient(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error("captcha client")]
-    CaptchaClient(#[source] reqwest::Error),
+    CaptchaClient(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The settings name a client this function was built without (cargo features).
+    #[error("{0} is not built into this function: build it with the cargo feature {0}")]
+    NotBuiltIn(&'static str),
     #[error("creating the table")]
     CreateTable(#[source] StoreError),
 }
@@ -191,25 +194,21 @@ impl ServicesBuilder {
             (Some(sms), _) => sms,
             (None, SmsBackend::None) => Arc::new(NoSms),
             (None, SmsBackend::Log { outbox }) => Arc::new(LogSender::new(outbox.clone())),
-            (None, SmsBackend::Cloopen(cloopen)) => {
-                Arc::new(CloopenSender::new(cloopen.clone(), settings.sms_timeout).map_err(StartupError::SmsClient)?)
-            }
+            #[cfg(feature = "cloopen")]
+            (None, SmsBackend::Cloopen(cloopen)) => Arc::new(
+                crate::sms::CloopenSender::new(cloopen.clone(), settings.sms_timeout)
+                    .map_err(|e| StartupError::SmsClient(Box::new(e)))?,
+            ),
+            #[cfg(not(feature = "cloopen"))]
+            (None, SmsBackend::Cloopen(_)) => return Err(StartupError::NotBuiltIn("cloopen")),
+            #[cfg(feature = "sns")]
             (None, SmsBackend::Sns) => {
-                Arc::new(SnsSender::new(crate::aws::sns_client(aws().await, settings.sms_timeout)))
+                Arc::new(crate::sms::SnsSender::new(crate::aws::sns_client(aws().await, settings.sms_timeout)))
             }
+            #[cfg(not(feature = "sns"))]
+            (None, SmsBackend::Sns) => return Err(StartupError::NotBuiltIn("sns")),
         };
-        let timeout = settings.captcha_timeout;
-        let captcha: Option<Box<dyn CaptchaVerifier>> = match &settings.captcha {
-            Captcha::None => None,
-            Captcha::Geetest { captcha_id, captcha_key, api_url } => Some(Box::new(
-                GeetestVerifier::new(captcha_id.clone(), captcha_key.clone(), api_url.clone(), timeout)
-                    .map_err(StartupError::CaptchaClient)?,
-            )),
-            Captcha::Turnstile { secret_key, api_url } => Some(Box::new(
-                TurnstileVerifier::new(secret_key.clone(), api_url.clone(), timeout)
-                    .map_err(StartupError::CaptchaClient)?,
-            )),
-        };
+        let captcha = captcha_verifier(&settings)?;
         Ok(Services {
             code_hasher: CodeHasher::from_secret(&settings.sms_code_secret),
             pseudonyms: Pseudonyms::from_secret(&settings.sms_code_secret),
@@ -222,5 +221,32 @@ impl ServicesBuilder {
             sms,
             settings,
         })
+    }
+}
+
+/// The verifier of the configured captcha provider, if any.
+#[cfg(feature = "captcha")]
+fn captcha_verifier(settings: &Settings) -> Result<Option<Box<dyn CaptchaVerifier>>, StartupError> {
+    use crate::captcha::{GeetestVerifier, TurnstileVerifier};
+    let timeout = settings.captcha_timeout;
+    let client_error = |e: reqwest::Error| StartupError::CaptchaClient(Box::new(e));
+    Ok(match &settings.captcha {
+        Captcha::None => None,
+        Captcha::Geetest { captcha_id, captcha_key, api_url } => Some(Box::new(
+            GeetestVerifier::new(captcha_id.clone(), captcha_key.clone(), api_url.clone(), timeout)
+                .map_err(client_error)?,
+        )),
+        Captcha::Turnstile { secret_key, api_url } => {
+            Some(Box::new(TurnstileVerifier::new(secret_key.clone(), api_url.clone(), timeout).map_err(client_error)?))
+        }
+    })
+}
+
+/// Without the `captcha` feature only "no captcha" can be served.
+#[cfg(not(feature = "captcha"))]
+fn captcha_verifier(settings: &Settings) -> Result<Option<Box<dyn CaptchaVerifier>>, StartupError> {
+    match settings.captcha {
+        Captcha::None => Ok(None),
+        _ => Err(StartupError::NotBuiltIn("captcha")),
     }
 }

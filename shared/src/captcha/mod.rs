@@ -2,10 +2,14 @@
 //! trait, a verifier per provider, chosen by `CAPTCHA_PROVIDER`. A provider
 //! that cannot be asked fails closed: an SMS costs money.
 
+#[cfg(feature = "captcha")]
 mod geetest;
+#[cfg(feature = "captcha")]
 mod turnstile;
 
+#[cfg(feature = "captcha")]
 pub use geetest::GeetestVerifier;
+#[cfg(feature = "captcha")]
 pub use turnstile::TurnstileVerifier;
 
 use std::net::IpAddr;
@@ -32,11 +36,13 @@ pub trait CaptchaVerifier: Send + Sync {
     async fn verify(&self, answer: &CaptchaAnswer, client_ip: Option<IpAddr>) -> Result<(), CaptchaError>;
 }
 
+#[cfg(feature = "captcha")]
 /// The HTTP client of a provider: bounded in every phase by `timeout`.
 fn client(timeout: std::time::Duration) -> Result<reqwest::Client, reqwest::Error> {
     reqwest::Client::builder().timeout(timeout).connect_timeout(timeout).build()
 }
 
+#[cfg(feature = "captcha")]
 /// A transport failure, without the URL (it may carry keys).
 fn unavailable(e: reqwest::Error) -> CaptchaError {
     CaptchaError::Unavailable(Box::new(e.without_url()))

@@ -1,11 +1,15 @@
 //! Sending the code: one trait, a backend per provider, chosen by `SMS_BACKEND`.
 
+#[cfg(feature = "cloopen")]
 mod cloopen;
 mod log;
+#[cfg(feature = "sns")]
 mod sns;
 
+#[cfg(feature = "cloopen")]
 pub use cloopen::CloopenSender;
 pub use log::LogSender;
+#[cfg(feature = "sns")]
 pub use sns::SnsSender;
 
 use crate::domain::{Mobile, Purpose, SmsCode};
