@@ -63,24 +63,25 @@ impl JsonBody {
         }
     }
 
-    /// `None` when absent or null; an error when present but not a string.
+    /// `None` when absent; an error when present but not a string (`null`
+    /// included: the description says string, and a field is either sent or not).
     pub fn optional_str(&self, field: &'static str) -> Result<Option<&str>, RequestError> {
         match self.0.get(field) {
-            None | Some(Value::Null) => Ok(None),
+            None => Ok(None),
             Some(Value::String(s)) => Ok(Some(s)),
             Some(_) => Err(RequestError::NotAString(field)),
         }
     }
 
     /// An object field whose members `names` are all strings, in that
-    /// order; `None` when the field is absent or null.
+    /// order; `None` when the field is absent.
     pub fn optional_strings<const N: usize>(
         &self,
         field: &'static str,
         names: [&str; N],
     ) -> Result<Option<[String; N]>, RequestError> {
         let object = match self.0.get(field) {
-            None | Some(Value::Null) => return Ok(None),
+            None => return Ok(None),
             Some(Value::Object(object)) => object,
             Some(_) => return Err(RequestError::BadObject(field)),
         };
@@ -249,6 +250,7 @@ mod tests {
         assert_eq!(error("{}", "mobile"), RequestError::Missing("mobile"));
         assert_eq!(error(r#"{"mobile": 13812345678}"#, "mobile"), RequestError::NotAString("mobile"));
         assert_eq!(error("{}", "mobile").field(), Some("mobile"));
+        assert_eq!(error(r#"{"mobile": null}"#, "mobile"), RequestError::NotAString("mobile"));
     }
 
     #[test]

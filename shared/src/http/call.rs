@@ -128,19 +128,28 @@ fn bearer(headers: &http::HeaderMap) -> Result<SecretString, InvalidToken> {
     }
 }
 
+const GEETEST_FIELDS: [&str; 4] = ["lot_number", "captcha_output", "pass_token", "gen_time"];
+
 /// The captcha answer in the configured provider's fields; `None` when none
 /// was sent (the use case decides whether one is required).
 fn captcha(fields: &Fields, provider: &Captcha) -> Result<Option<CaptchaAnswer>, RequestError> {
     Ok(match provider {
-        Captcha::None => None,
-        Captcha::Geetest { .. } => fields
-            .optional_strings("captcha", ["lot_number", "captcha_output", "pass_token", "gen_time"])?
-            .map(|[lot_number, captcha_output, pass_token, gen_time]| CaptchaAnswer::Geetest {
+        // Not checked, but not taken blindly either: a captcha that is sent
+        // has one provider's shape.
+        Captcha::None => {
+            if fields.optional_strings("captcha", ["token"]).is_err() {
+                fields.optional_strings("captcha", GEETEST_FIELDS)?;
+            }
+            None
+        }
+        Captcha::Geetest { .. } => fields.optional_strings("captcha", GEETEST_FIELDS)?.map(
+            |[lot_number, captcha_output, pass_token, gen_time]| CaptchaAnswer::Geetest {
                 lot_number,
                 captcha_output,
                 pass_token,
                 gen_time,
-            }),
+            },
+        ),
         Captcha::Turnstile { .. } => {
             fields.optional_strings("captcha", ["token"])?.map(|[token]| CaptchaAnswer::Turnstile { token })
         }
