@@ -4,7 +4,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use signup::domain::{Mobile, SmsCode};
+use signup::domain::{Mobile, Purpose, SmsCode};
 use signup::sms::{SmsError, SmsSender};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,13 +62,19 @@ impl RecordingSms {
 
 #[async_trait::async_trait]
 impl SmsSender for RecordingSms {
-    async fn send_code(&self, mobile: &Mobile, code: &SmsCode, ttl_minutes: i64) -> Result<(), SmsError> {
+    async fn send_code(
+        &self,
+        mobile: &Mobile,
+        code: &SmsCode,
+        ttl_minutes: i64,
+        purpose: Purpose,
+    ) -> Result<(), SmsError> {
         self.attempted.lock().unwrap().push((mobile.as_str().to_owned(), code.expose().to_owned()));
         let behaviour = *self.behaviour.lock().unwrap();
         match behaviour {
             Behaviour::Deliver => {
                 if let Some(inner) = &self.inner {
-                    inner.send_code(mobile, code, ttl_minutes).await?;
+                    inner.send_code(mobile, code, ttl_minutes, purpose).await?;
                 }
                 self.sent.lock().unwrap().push((mobile.as_str().to_owned(), code.expose().to_owned()));
                 Ok(())

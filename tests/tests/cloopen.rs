@@ -6,7 +6,7 @@ use std::time::Duration;
 use integration_tests::api::TestApi;
 use integration_tests::cloopen::{Answer, FakeCloopen, AUTH_TOKEN};
 use serde_json::json;
-use signup::domain::{Mobile, SmsCode};
+use signup::domain::{Mobile, Purpose, SmsCode};
 use signup::sms::{CloopenSender, SmsError, SmsSender};
 
 fn mobile() -> Mobile {
@@ -24,7 +24,7 @@ fn sender(fake: &FakeCloopen, token: &str) -> CloopenSender {
 #[tokio::test]
 async fn signed_request_is_accepted_with_the_code_and_minutes_as_template_data() {
     let fake = FakeCloopen::start().await;
-    sender(&fake, AUTH_TOKEN).send_code(&mobile(), &code(), 5).await.expect("Cloopen accepts");
+    sender(&fake, AUTH_TOKEN).send_code(&mobile(), &code(), 5, Purpose::Register).await.expect("Cloopen accepts");
     let received = fake.received();
     assert_eq!(received.len(), 1);
     assert_eq!(received[0].to, "13812345678");
@@ -34,7 +34,7 @@ async fn signed_request_is_accepted_with_the_code_and_minutes_as_template_data()
 #[tokio::test]
 async fn wrong_auth_token_fails_the_signature_check_with_111109() {
     let fake = FakeCloopen::start().await;
-    let err = sender(&fake, "not-the-token").send_code(&mobile(), &code(), 5).await.unwrap_err();
+    let err = sender(&fake, "not-the-token").send_code(&mobile(), &code(), 5, Purpose::Register).await.unwrap_err();
     assert!(matches!(&err, SmsError::Rejected { code, .. } if code == "111109"), "{err:?}");
     assert!(fake.received().is_empty());
 }
@@ -43,7 +43,7 @@ async fn wrong_auth_token_fails_the_signature_check_with_111109() {
 async fn cloopen_error_status_is_a_rejection_carrying_its_code() {
     let fake = FakeCloopen::start().await;
     fake.answer(Answer::Error { code: "160038", message: "短信验证码发送过频繁" });
-    let err = sender(&fake, AUTH_TOKEN).send_code(&mobile(), &code(), 5).await.unwrap_err();
+    let err = sender(&fake, AUTH_TOKEN).send_code(&mobile(), &code(), 5, Purpose::Register).await.unwrap_err();
     assert!(matches!(&err, SmsError::Rejected { code, .. } if code == "160038"), "{err:?}");
 }
 
@@ -52,7 +52,7 @@ async fn a_hanging_cloopen_times_out() {
     let fake = FakeCloopen::start().await;
     fake.answer(Answer::Hang);
     let started = std::time::Instant::now();
-    let err = sender(&fake, AUTH_TOKEN).send_code(&mobile(), &code(), 5).await.unwrap_err();
+    let err = sender(&fake, AUTH_TOKEN).send_code(&mobile(), &code(), 5, Purpose::Register).await.unwrap_err();
     assert!(matches!(err, SmsError::Timeout(_)), "{err:?}");
     assert!(started.elapsed() < Duration::from_secs(3));
 }
@@ -61,7 +61,10 @@ async fn a_hanging_cloopen_times_out() {
 async fn unreachable_cloopen_is_a_transport_error() {
     let mut settings = FakeCloopen::start().await.settings(AUTH_TOKEN);
     settings.base_url = "http://127.0.0.1:9".into();
-    let err = CloopenSender::new(settings, Duration::from_millis(500)).unwrap().send_code(&mobile(), &code(), 5).await;
+    let err = CloopenSender::new(settings, Duration::from_millis(500))
+        .unwrap()
+        .send_code(&mobile(), &code(), 5, Purpose::Register)
+        .await;
     assert!(matches!(err, Err(SmsError::Transport(_))), "{err:?}");
 }
 

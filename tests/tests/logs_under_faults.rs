@@ -15,7 +15,7 @@ use integration_tests::faults::{Fault, FaultyPort};
 use integration_tests::log_capture::Captured;
 use integration_tests::moto::{moto, sdk_config, Moto};
 use serde_json::json;
-use signup::domain::{Mobile, SmsCode};
+use signup::domain::{Mobile, Purpose, SmsCode};
 use signup::sms::{CloopenSender, SmsError, SmsSender, SnsSender};
 
 /// Cloopen, except that its first send after `panic_next` is set panics.
@@ -26,11 +26,17 @@ struct MaybePanics {
 
 #[async_trait::async_trait]
 impl SmsSender for MaybePanics {
-    async fn send_code(&self, mobile: &Mobile, code: &SmsCode, ttl_minutes: i64) -> Result<(), SmsError> {
+    async fn send_code(
+        &self,
+        mobile: &Mobile,
+        code: &SmsCode,
+        ttl_minutes: i64,
+        purpose: Purpose,
+    ) -> Result<(), SmsError> {
         if self.panic_next.swap(false, Ordering::SeqCst) {
             panic!("an SMS backend bug, with the code {}", code.expose());
         }
-        self.inner.send_code(mobile, code, ttl_minutes).await
+        self.inner.send_code(mobile, code, ttl_minutes, purpose).await
     }
 }
 

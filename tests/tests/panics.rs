@@ -12,7 +12,7 @@ use integration_tests::sms::RecordingSms;
 use integration_tests::workspace_root;
 use serde_json::json;
 use signup::config::{Mode, Settings};
-use signup::domain::{Mobile, SmsCode};
+use signup::domain::{Mobile, Purpose, SmsCode};
 use signup::http::Endpoint;
 use signup::lambda::Function;
 use signup::sms::{SmsError, SmsSender};
@@ -25,7 +25,7 @@ struct PanicsOnce(AtomicBool);
 
 #[async_trait::async_trait]
 impl SmsSender for PanicsOnce {
-    async fn send_code(&self, _: &Mobile, _: &SmsCode, _: i64) -> Result<(), SmsError> {
+    async fn send_code(&self, _: &Mobile, _: &SmsCode, _: i64, _: Purpose) -> Result<(), SmsError> {
         if !self.0.swap(true, Ordering::SeqCst) {
             panic!("a bug in an SMS backend");
         }

@@ -131,7 +131,7 @@ impl SendSms<'_> {
         }
 
         let timeout = self.provider_timeout;
-        let message = self.sender.send_code_for(mobile, &code, policy.ttl_minutes(), request.purpose);
+        let message = self.sender.send_code(mobile, &code, policy.ttl_minutes(), request.purpose);
         let sent = tokio::time::timeout(timeout, message).await.unwrap_or(Err(SmsError::Timeout(timeout)));
         if let Err(failure) = sent {
             if let Err(e) = self.codes.release_sms(mobile, &pending.send_id, &counters).await {

@@ -27,22 +27,14 @@ pub enum SmsError {
 
 #[async_trait::async_trait]
 pub trait SmsSender: Send + Sync {
-    /// Texts a sign-up `code`, valid for `ttl_minutes`, to `mobile`.
-    async fn send_code(&self, mobile: &Mobile, code: &SmsCode, ttl_minutes: i64) -> Result<(), SmsError>;
-
-    /// Texts `code` for `purpose`. Providers whose message can name the
-    /// purpose (a template or a text per purpose) override this; the rest
-    /// send their one message.
-    async fn send_code_for(
+    /// Texts `code`, valid for `ttl_minutes`, to `mobile`; the message names `purpose`.
+    async fn send_code(
         &self,
         mobile: &Mobile,
         code: &SmsCode,
         ttl_minutes: i64,
         purpose: Purpose,
-    ) -> Result<(), SmsError> {
-        let _ = purpose;
-        self.send_code(mobile, code, ttl_minutes).await
-    }
+    ) -> Result<(), SmsError>;
 }
 
 /// The backend of functions that never text: configuration makes sure the
@@ -51,7 +43,7 @@ pub struct NoSms;
 
 #[async_trait::async_trait]
 impl SmsSender for NoSms {
-    async fn send_code(&self, _: &Mobile, _: &SmsCode, _: i64) -> Result<(), SmsError> {
+    async fn send_code(&self, _: &Mobile, _: &SmsCode, _: i64, _: Purpose) -> Result<(), SmsError> {
         Err(SmsError::Transport("no SMS backend is configured (SMS_BACKEND=none)".into()))
     }
 }

@@ -19,11 +19,7 @@ impl SnsSender {
 
 #[async_trait::async_trait]
 impl SmsSender for SnsSender {
-    async fn send_code(&self, mobile: &Mobile, code: &SmsCode, ttl_minutes: i64) -> Result<(), SmsError> {
-        self.send_code_for(mobile, code, ttl_minutes, Purpose::Register).await
-    }
-
-    async fn send_code_for(
+    async fn send_code(
         &self,
         mobile: &Mobile,
         code: &SmsCode,
