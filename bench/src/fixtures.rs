@@ -92,23 +92,23 @@ pub async fn seed_code(store: &dyn Store, codes: &CodeHasher, mobile: &Mobile, n
 }
 
 /// Registers `count` users of `family`, numbers `0..count`, all with the
-/// same password hash. Users only come into being by consuming a code, so
-/// each is a `begin_sms` and a `create_user`, as a real registration.
+/// same password hash.
 pub async fn seed_users(store: &dyn Store, family: u8, count: u64, password_hash: &str, now: i64) {
     for n in 0..count {
-        let mobile = mobile(family, n);
-        let send_id = format!("bench-user-{n}");
-        let pending = PendingCode {
-            send_id: send_id.clone(),
-            code_hash: String::new(),
-            code_expires_at: now + 300,
-            resend_at: now,
-        };
-        store.begin_sms(&mobile, &pending, now).await.expect("seeding a user's code");
-        let user = User { id: UserId::new_random(), mobile, password_hash: password_hash.to_owned(), created_at: now };
-        let claim = CodeClaim { send_id: &send_id, max_attempts: 5, now };
-        store.create_user(&user, claim).await.expect("seeding a user");
+        seed_user(store, mobile(family, n), password_hash, now).await;
     }
+}
+
+/// Registers one user. Users only come into being by consuming a code, so
+/// this is a `begin_sms` and a `create_user`, as a real registration.
+pub async fn seed_user(store: &dyn Store, mobile: Mobile, password_hash: &str, now: i64) {
+    let send_id = format!("bench-user-{}", mobile.as_str());
+    let pending =
+        PendingCode { send_id: send_id.clone(), code_hash: String::new(), code_expires_at: now + 300, resend_at: now };
+    store.begin_sms(&mobile, &pending, now).await.expect("seeding a user's code");
+    let user = User { id: UserId::new_random(), mobile, password_hash: password_hash.to_owned(), created_at: now };
+    let claim = CodeClaim { send_id: &send_id, max_attempts: 5, now };
+    store.create_user(&user, claim).await.expect("seeding a user");
 }
 
 /// An SMS backend that texts nobody and remembers the last code per number,
