@@ -1,0 +1,138 @@
+//! Figures 2 and 4 (sizes) and the closing table: criterion's medians read
+//! from its output folder, binary and zip sizes, and the ratios the issue's
+//! targets are stated in, computed from figures of the same run.
+
+use std::path::Path;
+
+use bench::figures::{self, emit, Figure};
+
+/// Each benchmark's median from `<criterion home>/**/new/{benchmark,estimates}.json`.
+pub fn criterion(home: &Path) -> Result<(), String> {
+    let mut found = Vec::new();
+    collect(home, &mut found);
+    if found.is_empty() {
+        return Err(format!("no criterion results under {}", home.display()));
+    }
+    found.sort_by(|a, b| a.0.cmp(&b.0));
+    for (id, median_ns) in found {
+        emit(format!("warm.{}", id.replace('/', ".")), median_ns / 1e3, "µs median, in-process");
+    }
+    Ok(())
+}
+
+fn collect(dir: &Path, found: &mut Vec<(String, f64)>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if !path.is_dir() {
+            continue;
+        }
+        if path.file_name().is_some_and(|n| n == "new") {
+            let read = |file: &str| -> Option<serde_json::Value> {
+                serde_json::from_str(&std::fs::read_to_string(path.join(file)).ok()?).ok()
+            };
+            if let (Some(benchmark), Some(estimates)) = (read("benchmark.json"), read("estimates.json")) {
+                if let (Some(id), Some(median)) =
+                    (benchmark["full_id"].as_str(), estimates["median"]["point_estimate"].as_f64())
+                {
+                    found.push((id.to_owned(), median));
+                }
+            }
+        } else {
+            collect(&path, found);
+        }
+    }
+}
+
+pub fn sizes(bin_dir: &Path, binaries: &[&str], zips: &Path) -> Result<(), String> {
+    for name in binaries {
+        let path = bin_dir.join(name);
+        let bytes = std::fs::metadata(&path).map_err(|e| format!("{}: {e}", path.display()))?.len();
+        emit(format!("size.{name}"), bytes as f64 / 1e6, &format!("MB, {}", bin_dir.display()));
+    }
+    for name in ["send-sms", "check-mobile", "register", "login"] {
+        let path = zips.join(name).join("bootstrap.zip");
+        if let Ok(meta) = std::fs::metadata(&path) {
+            emit(format!("size.{name}.zip"), meta.len() as f64 / (1024.0 * 1024.0), "MiB, cargo lambda arm64 zip");
+        }
+    }
+    Ok(())
+}
+
+/// The ratios of the targets, from this run's figures.
+pub fn derived(all: &[Figure]) -> Vec<Figure> {
+    let get = |name: &str| all.iter().find(|f| f.figure == name).and_then(|f| f.value);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+    let mut out = Vec::new();
+    let mut add = |name: &str, value: Option<f64>, unit: &str| {
+        if let Some(v) = value {
+            out.push(emit(format!("derived.{name}"), v, unit));
+        }
+    };
+    let ratio = |a: Option<f64>, b: Option<f64>| Some(a? / b?);
+    let minus = |a: Option<f64>, b: Option<f64>| Some(a? - b?);
+    let hash = get("warm.argon2.hash");
+    let verify = get("warm.argon2.verify");
+    add("register_without_argon2", minus(get("warm.route.register"), hash), "µs: route median − hash median");
+    add("login_without_argon2", minus(get("warm.route.login"), verify), "µs: route median − verify median");
+    let hash_bound = hash.map(|us| cores * 1e6 / us);
+    let verify_bound = verify.map(|us| cores * 1e6 / us);
+    add("argon2_hash_bound", hash_bound, &format!("hashes/s = {cores} cores ÷ hash median"));
+    add(
+        "login_of_bound",
+        ratio(get("throughput.login.rps"), verify_bound),
+        "login req/s ÷ verify bound (target ≥ 0.95)",
+    );
+    add(
+        "register_flow_of_bound",
+        ratio(get("throughput.register_flow.rps"), hash_bound),
+        "flows/s ÷ hash bound (target ≥ 0.95)",
+    );
+    let floor_rps = get("throughput.floor.rps");
+    let floor_p99 = get("throughput.floor.p99");
+    add(
+        "check_mobile_of_floor",
+        ratio(get("throughput.check_mobile_free.rps"), floor_rps),
+        "req/s ÷ floor's (target ≥ 0.5)",
+    );
+    add(
+        "check_mobile_p99_of_floor",
+        ratio(get("throughput.check_mobile_free.p99"), floor_p99),
+        "p99 ÷ floor's (target ≤ 1)",
+    );
+    add("send_of_floor", ratio(get("throughput.send.rps"), floor_rps), "req/s ÷ floor's (target ≥ 0.4)");
+    add("send_p99_of_floor", ratio(get("throughput.send.p99"), floor_p99), "p99 ÷ floor's (target ≤ 2)");
+    for function in ["send-sms", "check-mobile", "register", "login"] {
+        let cold = ratio(get(&format!("cold_start.{function}.median")), get("cold_start.probe.median"));
+        add(&format!("cold_start_of_probe.{function}"), cold, "median ÷ probe's (target ≤ 1.2)");
+    }
+    let login_first = get("first_response.login.median");
+    let plus = |a: Option<f64>, b: Option<f64>| Some(a? + b?);
+    let register_first_plus_hash = plus(get("first_response.register.median"), hash.map(|us| us / 1000.0));
+    add("first_login_of_register_plus_hash", ratio(login_first, register_first_plus_hash), "target ≤ 1.2");
+    add(
+        "check_mobile_size_of_probe",
+        ratio(get("size.check-mobile"), get("size.probe")),
+        "stripped size ÷ probe's (target ≤ 1.1)",
+    );
+    for route in ["scale_check_mobile", "scale_login"] {
+        let values: Vec<f64> =
+            ["1000", "100000", "1000000"].iter().filter_map(|n| get(&format!("warm.{route}.{n}"))).collect();
+        if values.len() > 1 {
+            let (min, max) = values.iter().fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
+            add(&format!("{route}_spread"), Some(max / min), "slowest ÷ fastest store size (target ≤ 1.2)");
+        }
+    }
+    out
+}
+
+/// Prints the derived ratios as figures, then the whole table.
+pub fn table(figures_file: &Path) -> Result<(), String> {
+    let text = std::fs::read_to_string(figures_file).map_err(|e| format!("{}: {e}", figures_file.display()))?;
+    let mut all = figures::parse_lines(&text);
+    let derived = derived(&all);
+    all.extend(derived);
+    println!();
+    print!("{}", figures::table(&all));
+    Ok(())
+}

@@ -1,0 +1,395 @@
+//! Figures 3 and 4 (local API): the local API under wrk, one fresh process
+//! per scenario so that each scenario's peak RSS is its own, beside the
+//! fixed-body axum floor. The register flow (send, read the code from the
+//! outbox, register) is driven from here with reqwest.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bench::figures::emit;
+use bench::fixtures::{self, JWT_SECRET, PASSWORD};
+use serde_json::json;
+use tokio::sync::Notify;
+
+use super::procfs::{self, MB};
+
+pub struct Options {
+    pub bin_dir: PathBuf,
+    pub duration: Duration,
+    /// wrk's connections for the cheap routes; login and register use `hash_connections`.
+    pub connections: usize,
+    pub hash_connections: usize,
+    pub scratch: PathBuf,
+}
+
+/// A server process started for one scenario, killed when dropped.
+struct Server {
+    child: Child,
+    addr: String,
+    outbox: PathBuf,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    fn base(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    fn memory(&self) -> Result<procfs::Memory, String> {
+        procfs::memory(self.child.id())
+    }
+}
+
+fn free_addr() -> Result<String, String> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| format!("a free port: {e}"))?;
+    Ok(listener.local_addr().map_err(|e| e.to_string())?.to_string())
+}
+
+fn start(options: &Options, binary: &str, scenario: &str) -> Result<Server, String> {
+    let path = options.bin_dir.join(binary);
+    let addr = free_addr()?;
+    let outbox = options.scratch.join(format!("outbox-{scenario}.jsonl"));
+    let log = options.scratch.join(format!("{binary}-{scenario}.log"));
+    let _ = std::fs::remove_file(&outbox);
+    let log = std::fs::File::create(&log).map_err(|e| format!("{}: {e}", log.display()))?;
+    let child = Command::new(&path)
+        .envs([
+            ("LOCAL_API_ADDR", addr.as_str()),
+            ("FLOOR_ADDR", addr.as_str()),
+            ("STORE", "memory"),
+            ("SMS_BACKEND", "log"),
+            ("SMS_OUTBOX_FILE", outbox.to_str().expect("UTF-8 scratch path")),
+            ("JWT_SECRET", JWT_SECRET),
+        ])
+        .envs(fixtures::GENEROUS_LIMITS.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .map_err(|e| format!("{}: {e}; scripts/bench builds it", path.display()))?;
+    let server = Server { child, addr, outbox };
+    crate::wait_for_port(&server.addr, Duration::from_secs(10))?;
+    Ok(server)
+}
+
+#[derive(Debug)]
+struct WrkResult {
+    requests_per_s: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    requests: u64,
+    not_2xx: u64,
+    socket_errors: bool,
+}
+
+fn wrk(
+    options: &Options,
+    url: &str,
+    connections: usize,
+    script: Option<&str>,
+    env: &[(&str, String)],
+) -> Result<WrkResult, String> {
+    let threads = connections.min(2);
+    let mut command = Command::new("wrk");
+    command
+        .args(["--latency", "-t", &threads.to_string(), "-c", &connections.to_string()])
+        .args(["-d", &format!("{}s", options.duration.as_secs().max(1))])
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())));
+    if let Some(script) = script {
+        command.args(["-s", crate::workspace_root().join("bench/wrk").join(script).to_str().expect("UTF-8 path")]);
+    }
+    let output =
+        command.arg(url).output().map_err(|e| format!("wrk: {e}; scripts/bench installs it (apt-get install wrk)"))?;
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    if !output.status.success() {
+        return Err(format!("wrk failed: {text}{}", String::from_utf8_lossy(&output.stderr)));
+    }
+    parse_wrk(&text).ok_or_else(|| format!("cannot read wrk's output:\n{text}"))
+}
+
+/// `1.23ms`, `456.00us`, `1.01s` → milliseconds.
+fn wrk_duration_ms(text: &str) -> Option<f64> {
+    let (number, factor) = if let Some(n) = text.strip_suffix("us") {
+        (n, 0.001)
+    } else if let Some(n) = text.strip_suffix("ms") {
+        (n, 1.0)
+    } else if let Some(n) = text.strip_suffix('s') {
+        (n, 1000.0)
+    } else {
+        return None;
+    };
+    number.parse::<f64>().ok().map(|n| n * factor)
+}
+
+fn parse_wrk(text: &str) -> Option<WrkResult> {
+    let field = |prefix: &str| text.lines().map(str::trim).find_map(|l| l.strip_prefix(prefix)).map(str::trim);
+    let requests = text.lines().find(|l| l.contains("requests in"))?.split_whitespace().next()?.parse().ok()?;
+    Some(WrkResult {
+        requests_per_s: field("Requests/sec:")?.parse().ok()?,
+        p50_ms: wrk_duration_ms(field("50%")?)?,
+        p99_ms: wrk_duration_ms(field("99%")?)?,
+        requests,
+        not_2xx: field("Non-2xx or 3xx responses:").and_then(|n| n.parse().ok()).unwrap_or(0),
+        socket_errors: field("Socket errors:").is_some(),
+    })
+}
+
+/// The scenario's figures, and the server's peak RSS as `rss_figure`.
+fn report(name: &str, connections: usize, result: &WrkResult, server: &Server, rss_figure: &str) -> Result<(), String> {
+    let unit = format!("req/s, wrk {connections} connections");
+    emit(format!("throughput.{name}.rps"), result.requests_per_s, &unit);
+    emit(format!("throughput.{name}.p50"), result.p50_ms, "ms");
+    emit(format!("throughput.{name}.p99"), result.p99_ms, "ms");
+    if result.not_2xx > 0 {
+        emit(format!("throughput.{name}.non_2xx"), result.not_2xx as f64, &format!("of {} responses", result.requests));
+    }
+    if result.socket_errors {
+        eprintln!("bench: {name}: wrk reported socket errors");
+    }
+    emit(rss_figure, server.memory()?.peak as f64 / MB, "MB VmHWM");
+    Ok(())
+}
+
+pub async fn run(options: &Options) -> Result<(), String> {
+    let client = reqwest::Client::new();
+    let c = options.connections;
+
+    let floor = start(options, "floor", "floor")?;
+    let result = wrk(options, &format!("{}/", floor.base()), c, None, &[])?;
+    report("floor", c, &result, &floor, "rss.floor.peak")?;
+    drop(floor);
+
+    let api = start(options, "local-api", "check_mobile_free")?;
+    emit("rss.local_api.idle", api.memory()?.now as f64 / MB, "MB VmRSS after start");
+    let free = fixtures::mobile_number(3, 1);
+    let result = wrk(options, &format!("{}/user/mobile/{free}/", api.base()), c, None, &[])?;
+    expect_all_2xx("check_mobile_free", &result)?;
+    report("check_mobile_free", c, &result, &api, "rss.local_api.check_mobile_free.peak")?;
+    drop(api);
+
+    let api = start(options, "local-api", "check_mobile_taken")?;
+    let taken = fixtures::mobile_number(3, 2);
+    register_one(&client, &api, &taken).await?;
+    let result = wrk(options, &format!("{}/user/mobile/{taken}/", api.base()), c, None, &[])?;
+    if result.not_2xx != result.requests {
+        return Err(format!(
+            "check_mobile_taken: {} of {} answers were not 409",
+            result.requests - result.not_2xx,
+            result.requests
+        ));
+    }
+    report("check_mobile_taken", c, &result, &api, "rss.local_api.check_mobile_taken.peak")?;
+    drop(api);
+
+    let api = start(options, "local-api", "send")?;
+    let result = wrk(options, &format!("{}/user/sms/", api.base()), c, Some("send.lua"), &[])?;
+    expect_all_2xx("send", &result)?;
+    report("send", c, &result, &api, "rss.local_api.send.peak")?;
+    drop(api);
+
+    let h = options.hash_connections;
+    let api = start(options, "local-api", "login")?;
+    let user = fixtures::mobile_number(3, 3);
+    register_one(&client, &api, &user).await?;
+    let result =
+        wrk(options, &format!("{}/user/login/", api.base()), h, Some("login.lua"), &[("BENCH_USERNAME", user)])?;
+    expect_all_2xx("login", &result)?;
+    report("login", h, &result, &api, "rss.local_api.login.peak")?;
+    drop(api);
+
+    let api = start(options, "local-api", "register_flow")?;
+    register_flow(options, &client, &api).await?;
+    drop(api);
+    Ok(())
+}
+
+fn expect_all_2xx(name: &str, result: &WrkResult) -> Result<(), String> {
+    match result.not_2xx {
+        0 => Ok(()),
+        n => Err(format!(
+            "{name}: {n} of {} answers were not 2xx: the figure would not measure the route",
+            result.requests
+        )),
+    }
+}
+
+async fn post(client: &reqwest::Client, url: String, body: serde_json::Value) -> Result<(u16, Duration), String> {
+    let started = Instant::now();
+    let response = client.post(&url).json(&body).send().await.map_err(|e| format!("{url}: {e}"))?;
+    let status = response.status().as_u16();
+    response.bytes().await.map_err(|e| format!("{url}: {e}"))?;
+    Ok((status, started.elapsed()))
+}
+
+/// The last code the outbox holds for `mobile`.
+fn code_in_outbox(outbox: &Path, mobile: &str) -> Option<String> {
+    let text = std::fs::read_to_string(outbox).ok()?;
+    text.lines()
+        .rev()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find_map(|line| (line["mobile"] == mobile).then(|| line["code"].as_str().map(str::to_owned)).flatten())
+}
+
+/// Registers `mobile` through the API, as a visitor would.
+async fn register_one(client: &reqwest::Client, server: &Server, mobile: &str) -> Result<(), String> {
+    let (status, _) = post(client, format!("{}/user/sms/", server.base()), json!({ "mobile": mobile })).await?;
+    if status != 200 {
+        return Err(format!("seeding {mobile}: send answered {status}"));
+    }
+    let code = code_in_outbox(&server.outbox, mobile).ok_or(format!("no code for {mobile} in the outbox"))?;
+    let body = json!({ "mobile": mobile, "password": PASSWORD, "sms_code": code });
+    match post(client, format!("{}/user/register/", server.base()), body).await? {
+        (201, _) => Ok(()),
+        (status, _) => Err(format!("seeding {mobile}: register answered {status}")),
+    }
+}
+
+/// Codes as the server appends them to its outbox, read as they arrive.
+#[derive(Default)]
+struct Outbox {
+    codes: Mutex<HashMap<String, String>>,
+    arrived: Notify,
+}
+
+impl Outbox {
+    async fn follow(self: Arc<Self>, path: PathBuf) {
+        use tokio::io::AsyncReadExt as _;
+        let mut file = loop {
+            match tokio::fs::File::open(&path).await {
+                Ok(file) => break file,
+                Err(_) => tokio::time::sleep(Duration::from_millis(1)).await,
+            }
+        };
+        let mut pending = Vec::new();
+        loop {
+            // Reads on from where the last read stopped.
+            if file.read_to_end(&mut pending).await.is_ok_and(|n| n > 0) {
+                let complete = pending.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+                let mut codes = self.codes.lock().unwrap_or_else(|p| p.into_inner());
+                for line in pending[..complete].split(|b| *b == b'\n') {
+                    if let Ok(line) = serde_json::from_slice::<serde_json::Value>(line) {
+                        if let (Some(m), Some(c)) = (line["mobile"].as_str(), line["code"].as_str()) {
+                            codes.insert(m.to_owned(), c.to_owned());
+                        }
+                    }
+                }
+                drop(codes);
+                pending.drain(..complete);
+                self.arrived.notify_waiters();
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    }
+
+    async fn code(&self, mobile: &str) -> String {
+        loop {
+            let arrived = self.arrived.notified();
+            if let Some(code) = self.codes.lock().unwrap_or_else(|p| p.into_inner()).remove(mobile) {
+                return code;
+            }
+            arrived.await;
+        }
+    }
+}
+
+/// `hash_connections` visitors each send, read the code, register, again
+/// and again for the scenario's duration.
+async fn register_flow(options: &Options, client: &reqwest::Client, server: &Server) -> Result<(), String> {
+    let outbox = Arc::new(Outbox::default());
+    let follower = tokio::spawn(outbox.clone().follow(server.outbox.clone()));
+    let deadline = Instant::now() + options.duration;
+    let started = Instant::now();
+    let mut visitors = tokio::task::JoinSet::new();
+    for visitor in 0..options.hash_connections as u64 {
+        let (client, outbox, base) = (client.clone(), outbox.clone(), server.base());
+        visitors.spawn(async move {
+            let mut register_latencies = Vec::new();
+            let mut n = 0;
+            while Instant::now() < deadline {
+                let mobile = fixtures::mobile_number(6, visitor * 10_000_000 + n);
+                n += 1;
+                let (status, _) = post(&client, format!("{base}/user/sms/"), json!({ "mobile": mobile })).await?;
+                if status != 200 {
+                    return Err(format!("register flow: send answered {status}"));
+                }
+                let code = tokio::time::timeout(Duration::from_secs(10), outbox.code(&mobile))
+                    .await
+                    .map_err(|_| format!("register flow: no code for {mobile} in the outbox"))?;
+                let body = json!({ "mobile": mobile, "password": PASSWORD, "sms_code": code });
+                let (status, latency) = post(&client, format!("{base}/user/register/"), body).await?;
+                if status != 201 {
+                    return Err(format!("register flow: register answered {status}"));
+                }
+                register_latencies.push(latency);
+            }
+            Ok::<_, String>(register_latencies)
+        });
+    }
+    let mut latencies = Vec::new();
+    while let Some(visitor) = visitors.join_next().await {
+        latencies.extend(visitor.map_err(|e| format!("register flow: {e}"))??);
+    }
+    let elapsed = started.elapsed();
+    follower.abort();
+    latencies.sort();
+    let percentile = |p: f64| latencies[((latencies.len() - 1) as f64 * p).round() as usize].as_secs_f64() * 1000.0;
+    let h = options.hash_connections;
+    emit(
+        "throughput.register_flow.rps",
+        latencies.len() as f64 / elapsed.as_secs_f64(),
+        &format!("flows/s, {h} concurrent visitors"),
+    );
+    emit("throughput.register_flow.register_p50", percentile(0.5), "ms (the register request)");
+    emit("throughput.register_flow.register_p99", percentile(0.99), "ms (the register request)");
+    emit("rss.local_api.register_flow.peak", server.memory()?.peak as f64 / MB, "MB VmHWM");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const WRK_OUTPUT: &str = "Running 1s test @ http://127.0.0.1:3000/
+  2 threads and 64 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency   812.34us    1.20ms  20.11ms   91.00%
+    Req/Sec    40.12k     2.01k   44.00k    70.00%
+  Latency Distribution
+     50%  512.00us
+     75%    0.90ms
+     90%    1.50ms
+     99%    5.02ms
+  79876 requests in 1.00s, 10.21MB read
+  Non-2xx or 3xx responses: 12
+Requests/sec:  79801.23
+Transfer/sec:     10.20MB
+";
+
+    #[test]
+    fn wrk_output_gives_rate_percentiles_and_failures() {
+        let r = parse_wrk(WRK_OUTPUT).unwrap();
+        assert_eq!(r.requests, 79876);
+        assert!((r.requests_per_s - 79801.23).abs() < 1e-6);
+        assert!((r.p50_ms - 0.512).abs() < 1e-9);
+        assert!((r.p99_ms - 5.02).abs() < 1e-9);
+        assert_eq!(r.not_2xx, 12);
+        assert!(!r.socket_errors);
+    }
+
+    #[test]
+    fn wrk_durations_convert_to_milliseconds() {
+        assert_eq!(wrk_duration_ms("1.50s"), Some(1500.0));
+        assert_eq!(wrk_duration_ms("2.00ms"), Some(2.0));
+        assert_eq!(wrk_duration_ms("250.00us"), Some(0.25));
+        assert_eq!(wrk_duration_ms("fast"), None);
+    }
+}
