@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::auth::{CodeHasher, PasswordHasher, Pseudonyms, TokenSigner, TokenVerifier};
 use crate::captcha::CaptchaVerifier;
 use crate::clock::{Clock, SystemClock};
-use crate::config::{Captcha, ConfigError, Mode, Settings, SmsBackend, StoreKind};
+use crate::config::{Captcha, ConfigError, Settings, SmsBackend, StoreKind};
 use crate::service::code_check::CodeCheck;
 use crate::service::limits::Limiter;
 use crate::service::{Login, LoginByCode, Me, Register, ResetPassword, SendSms};
@@ -45,10 +45,6 @@ pub enum StartupError {
 impl Services {
     pub fn builder(settings: Settings) -> ServicesBuilder {
         ServicesBuilder { settings, store: None, sms: None, clock: None, create_table: false, aws: None }
-    }
-
-    pub async fn from_env(mode: Mode) -> Result<Self, StartupError> {
-        Self::builder(Settings::from_env(mode)?).build().await
     }
 
     pub fn settings(&self) -> &Settings {
