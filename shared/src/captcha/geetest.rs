@@ -12,7 +12,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use sha2::Sha256;
 
-use super::{unavailable, CaptchaAnswer, CaptchaError, CaptchaVerifier};
+use super::{CaptchaAnswer, CaptchaError, CaptchaVerifier};
 
 pub struct GeetestVerifier {
     http: reqwest::Client,
@@ -60,19 +60,12 @@ impl CaptchaVerifier for GeetestVerifier {
             ("gen_time", gen_time.as_str()),
             ("sign_token", sign_token.as_str()),
         ];
-        let response = self
+        let request = self
             .http
             .post(format!("{}/validate", self.api_url))
             .query(&[("captcha_id", self.captcha_id.as_str())])
-            .form(&form)
-            .send()
-            .await
-            .map_err(unavailable)?;
-        if !response.status().is_success() {
-            let status = response.status();
-            return Err(CaptchaError::Unavailable(format!("Geetest answered HTTP {status}").into()));
-        }
-        let reply: Reply = response.json().await.map_err(unavailable)?;
+            .form(&form);
+        let reply: Reply = super::ask("Geetest", request).await?;
         match reply.result.as_str() {
             "success" => Ok(()),
             _ => Err(CaptchaError::Rejected(format!("{} {}", reply.result, reply.reason))),

@@ -42,6 +42,21 @@ fn client(timeout: std::time::Duration) -> Result<reqwest::Client, reqwest::Erro
     reqwest::Client::builder().timeout(timeout).connect_timeout(timeout).build()
 }
 
+/// Sends a provider's check and reads its JSON answer: a transport failure,
+/// an HTTP error status or a body that is not the answer is `Unavailable`.
+#[cfg(feature = "captcha")]
+async fn ask<T: serde::de::DeserializeOwned>(
+    provider: &str,
+    request: reqwest::RequestBuilder,
+) -> Result<T, CaptchaError> {
+    let response = request.send().await.map_err(unavailable)?;
+    if !response.status().is_success() {
+        let status = response.status();
+        return Err(CaptchaError::Unavailable(format!("{provider} answered HTTP {status}").into()));
+    }
+    response.json().await.map_err(unavailable)
+}
+
 #[cfg(feature = "captcha")]
 /// A transport failure, without the URL (it may carry keys).
 fn unavailable(e: reqwest::Error) -> CaptchaError {

@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
-use super::{unavailable, CaptchaAnswer, CaptchaError, CaptchaVerifier};
+use super::{CaptchaAnswer, CaptchaError, CaptchaVerifier};
 
 pub struct TurnstileVerifier {
     http: reqwest::Client,
@@ -44,18 +44,8 @@ impl CaptchaVerifier for TurnstileVerifier {
         if !remote_ip.is_empty() {
             form.push(("remoteip", remote_ip.as_str()));
         }
-        let response = self
-            .http
-            .post(format!("{}/turnstile/v0/siteverify", self.api_url))
-            .form(&form)
-            .send()
-            .await
-            .map_err(unavailable)?;
-        if !response.status().is_success() {
-            let status = response.status();
-            return Err(CaptchaError::Unavailable(format!("Turnstile answered HTTP {status}").into()));
-        }
-        let reply: Reply = response.json().await.map_err(unavailable)?;
+        let request = self.http.post(format!("{}/turnstile/v0/siteverify", self.api_url)).form(&form);
+        let reply: Reply = super::ask("Turnstile", request).await?;
         match reply.success {
             true => Ok(()),
             false => Err(CaptchaError::Rejected(reply.error_codes.join(","))),

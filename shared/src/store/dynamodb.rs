@@ -197,6 +197,18 @@ impl DynamoStore {
         Ok(out.item)
     }
 
+    /// The transaction item that deletes the claimed code, if it is still
+    /// the one claimed and usable: how a code is consumed in a transaction.
+    fn consume_claimed_code(&self, mobile: &Mobile, claim: CodeClaim<'_>) -> Result<Delete, StoreError> {
+        Delete::builder()
+            .table_name(&self.table)
+            .key("pk", code_key(mobile))
+            .condition_expression(CLAIM_CONDITION)
+            .set_expression_attribute_values(Some(claim_values(claim)))
+            .build()
+            .map_err(build_err)
+    }
+
     /// Runs a transaction, retrying on conflicts with concurrent transactions.
     /// `judge` turns the per-item cancellation codes into the caller's own
     /// refusal (the inner `Err`); the outer `Err` is a store failure.
@@ -416,13 +428,7 @@ impl CodeStore for DynamoStore {
 #[async_trait::async_trait]
 impl AccountStore for DynamoStore {
     async fn create_user(&self, user: &User, claim: CodeClaim<'_>) -> Result<(), CreateUserError> {
-        let consume_code = Delete::builder()
-            .table_name(&self.table)
-            .key("pk", code_key(&user.mobile))
-            .condition_expression(CLAIM_CONDITION)
-            .set_expression_attribute_values(Some(claim_values(claim)))
-            .build()
-            .map_err(build_err)?;
+        let consume_code = self.consume_claimed_code(&user.mobile, claim)?;
         let put_user = Put::builder()
             .table_name(&self.table)
             .set_item(Some(HashMap::from([
@@ -467,13 +473,7 @@ impl AccountStore for DynamoStore {
     }
 
     async fn reset_password(&self, user: &User, claim: CodeClaim<'_>) -> Result<(), ConsumeCodeError> {
-        let consume_code = Delete::builder()
-            .table_name(&self.table)
-            .key("pk", code_key(&user.mobile))
-            .condition_expression(CLAIM_CONDITION)
-            .set_expression_attribute_values(Some(claim_values(claim)))
-            .build()
-            .map_err(build_err)?;
+        let consume_code = self.consume_claimed_code(&user.mobile, claim)?;
         let set_password = Update::builder()
             .table_name(&self.table)
             .key("pk", user_key(&user.mobile))
