@@ -1,11 +1,13 @@
 //! Figures 3 and 4 (local API): the local API under wrk, one fresh process
 //! per scenario so that each scenario's peak RSS is its own, beside the
-//! fixed-body axum floor. The register flow (send, read the code from the
-//! outbox, register) is driven from here with reqwest.
+//! fixed-body axum floor and the original stack, Django + DRF + Redis
+//! (bench/django/), as a peer under the same scenarios. The register flow
+//! (send, read the code from the outbox, register) is driven from here with
+//! reqwest.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -25,6 +27,15 @@ pub struct Options {
     pub scratch: PathBuf,
 }
 
+/// What the scenarios need of a server under test, ours or the peer.
+trait Target {
+    fn base(&self) -> String;
+    /// The file its `log`-style SMS backend appends `{"mobile","code"}` lines to.
+    fn outbox(&self) -> &Path;
+    /// Emits its peak resident set so far as `figure`.
+    fn emit_peak_rss(&self, figure: &str) -> Result<(), String>;
+}
+
 /// A server process started for one scenario, killed when dropped.
 struct Server {
     child: Child,
@@ -40,12 +51,23 @@ impl Drop for Server {
 }
 
 impl Server {
+    fn memory(&self) -> Result<procfs::Memory, String> {
+        procfs::memory(self.child.id())
+    }
+}
+
+impl Target for Server {
     fn base(&self) -> String {
         format!("http://{}", self.addr)
     }
 
-    fn memory(&self) -> Result<procfs::Memory, String> {
-        procfs::memory(self.child.id())
+    fn outbox(&self) -> &Path {
+        &self.outbox
+    }
+
+    fn emit_peak_rss(&self, figure: &str) -> Result<(), String> {
+        emit(figure, self.memory()?.peak as f64 / MB, "MB VmHWM");
+        Ok(())
     }
 }
 
@@ -144,7 +166,13 @@ fn parse_wrk(text: &str) -> Option<WrkResult> {
 }
 
 /// The scenario's figures, and the server's peak RSS as `rss_figure`.
-fn report(name: &str, connections: usize, result: &WrkResult, server: &Server, rss_figure: &str) -> Result<(), String> {
+fn report(
+    name: &str,
+    connections: usize,
+    result: &WrkResult,
+    server: &dyn Target,
+    rss_figure: &str,
+) -> Result<(), String> {
     let unit = format!("req/s, wrk {connections} connections");
     emit(format!("throughput.{name}.rps"), result.requests_per_s, &unit);
     emit(format!("throughput.{name}.p50"), result.p50_ms, "ms");
@@ -155,8 +183,7 @@ fn report(name: &str, connections: usize, result: &WrkResult, server: &Server, r
     if result.socket_errors {
         eprintln!("bench: {name}: wrk reported socket errors");
     }
-    emit(rss_figure, server.memory()?.peak as f64 / MB, "MB VmHWM");
-    Ok(())
+    server.emit_peak_rss(rss_figure)
 }
 
 pub async fn run(options: &Options) -> Result<(), String> {
@@ -207,9 +234,10 @@ pub async fn run(options: &Options) -> Result<(), String> {
     drop(api);
 
     let api = start(options, "local-api", "register_flow")?;
-    register_flow(options, &client, &api).await?;
+    register_flow(options, &client, &api, "register_flow", "rss.local_api.register_flow.peak").await?;
     drop(api);
-    Ok(())
+
+    django(options, &client).await
 }
 
 fn expect_all_2xx(name: &str, result: &WrkResult) -> Result<(), String> {
@@ -240,12 +268,12 @@ fn code_in_outbox(outbox: &Path, mobile: &str) -> Option<String> {
 }
 
 /// Registers `mobile` through the API, as a visitor would.
-async fn register_one(client: &reqwest::Client, server: &Server, mobile: &str) -> Result<(), String> {
+async fn register_one(client: &reqwest::Client, server: &dyn Target, mobile: &str) -> Result<(), String> {
     let (status, _) = post(client, format!("{}/user/sms/", server.base()), json!({ "mobile": mobile })).await?;
     if status != 200 {
         return Err(format!("seeding {mobile}: send answered {status}"));
     }
-    let code = code_in_outbox(&server.outbox, mobile).ok_or(format!("no code for {mobile} in the outbox"))?;
+    let code = code_in_outbox(server.outbox(), mobile).ok_or(format!("no code for {mobile} in the outbox"))?;
     let body = json!({ "mobile": mobile, "password": PASSWORD, "sms_code": code });
     match post(client, format!("{}/user/register/", server.base()), body).await? {
         (201, _) => Ok(()),
@@ -302,15 +330,22 @@ impl Outbox {
 }
 
 /// `hash_connections` visitors each send, read the code, register, again
-/// and again for the scenario's duration.
-async fn register_flow(options: &Options, client: &reqwest::Client, server: &Server) -> Result<(), String> {
+/// and again for the scenario's duration; figures as `throughput.<name>.*`
+/// and the server's peak RSS as `rss_figure`.
+async fn register_flow(
+    options: &Options,
+    client: &reqwest::Client,
+    server: &dyn Target,
+    name: &str,
+    rss_figure: &str,
+) -> Result<(), String> {
     let outbox = Arc::new(Outbox::default());
-    let follower = tokio::spawn(outbox.clone().follow(server.outbox.clone()));
+    let follower = tokio::spawn(outbox.clone().follow(server.outbox().to_owned()));
     let deadline = Instant::now() + options.duration;
     let started = Instant::now();
     let mut visitors = tokio::task::JoinSet::new();
     for visitor in 0..options.hash_connections as u64 {
-        let (client, outbox, base) = (client.clone(), outbox.clone(), server.base());
+        let (client, outbox, base, name) = (client.clone(), outbox.clone(), server.base(), name.to_owned());
         visitors.spawn(async move {
             let mut register_latencies = Vec::new();
             let mut n = 0;
@@ -319,15 +354,15 @@ async fn register_flow(options: &Options, client: &reqwest::Client, server: &Ser
                 n += 1;
                 let (status, _) = post(&client, format!("{base}/user/sms/"), json!({ "mobile": mobile })).await?;
                 if status != 200 {
-                    return Err(format!("register flow: send answered {status}"));
+                    return Err(format!("{name}: send answered {status}"));
                 }
                 let code = tokio::time::timeout(Duration::from_secs(10), outbox.code(&mobile))
                     .await
-                    .map_err(|_| format!("register flow: no code for {mobile} in the outbox"))?;
+                    .map_err(|_| format!("{name}: no code for {mobile} in the outbox"))?;
                 let body = json!({ "mobile": mobile, "password": PASSWORD, "sms_code": code });
                 let (status, latency) = post(&client, format!("{base}/user/register/"), body).await?;
                 if status != 201 {
-                    return Err(format!("register flow: register answered {status}"));
+                    return Err(format!("{name}: register answered {status}"));
                 }
                 register_latencies.push(latency);
             }
@@ -336,22 +371,273 @@ async fn register_flow(options: &Options, client: &reqwest::Client, server: &Ser
     }
     let mut latencies = Vec::new();
     while let Some(visitor) = visitors.join_next().await {
-        latencies.extend(visitor.map_err(|e| format!("register flow: {e}"))??);
+        latencies.extend(visitor.map_err(|e| format!("{name}: {e}"))??);
     }
     let elapsed = started.elapsed();
     follower.abort();
+    if latencies.is_empty() {
+        return Err(format!("{name}: no visitor registered within {:?}", options.duration));
+    }
     latencies.sort();
     let percentile = |p: f64| latencies[((latencies.len() - 1) as f64 * p).round() as usize].as_secs_f64() * 1000.0;
     let h = options.hash_connections;
     emit(
-        "throughput.register_flow.rps",
+        format!("throughput.{name}.rps"),
         latencies.len() as f64 / elapsed.as_secs_f64(),
         &format!("flows/s, {h} concurrent visitors"),
     );
-    emit("throughput.register_flow.register_p50", percentile(0.5), "ms (the register request)");
-    emit("throughput.register_flow.register_p99", percentile(0.99), "ms (the register request)");
-    emit("rss.local_api.register_flow.peak", server.memory()?.peak as f64 / MB, "MB VmHWM");
-    Ok(())
+    emit(format!("throughput.{name}.register_p50"), percentile(0.5), "ms (the register request)");
+    emit(format!("throughput.{name}.register_p99"), percentile(0.99), "ms (the register request)");
+    server.emit_peak_rss(rss_figure)
+}
+
+/// The same scenarios against the Django peer, after ours, with the same
+/// connections, scripts and numbers; a fresh peer (its own Redis and
+/// SQLite file) per scenario, as the local API gets a fresh process.
+async fn django(options: &Options, client: &reqwest::Client) -> Result<(), String> {
+    let (c, h) = (options.connections, options.hash_connections);
+
+    let peer = Peer::start(options, client, "check_mobile_free").await?;
+    let free = fixtures::mobile_number(3, 1);
+    django_wrk(options, &peer, "check_mobile_free", &format!("/user/mobile/{free}/"), c, None, &[])?;
+    peer.stop()?;
+
+    let peer = Peer::start(options, client, "send").await?;
+    django_wrk(options, &peer, "send", "/user/sms/", c, Some("send.lua"), &[])?;
+    peer.stop()?;
+
+    let peer = Peer::start(options, client, "login").await?;
+    let user = fixtures::mobile_number(3, 3);
+    register_one(client, &peer, &user).await?;
+    django_wrk(options, &peer, "login", "/user/login/", h, Some("login.lua"), &[("BENCH_USERNAME", user)])?;
+    peer.stop()?;
+
+    let peer = Peer::start(options, client, "register_flow").await?;
+    register_flow(options, client, &peer, "django.register_flow", "rss.django.register_flow.peak").await?;
+    peer.emit_redis_peak("register_flow")?;
+    peer.stop()
+}
+
+/// One wrk scenario against the peer, refused unless every answer is 2xx;
+/// figures as `throughput.django.<scenario>.*` and `rss.django.<scenario>.*`.
+fn django_wrk(
+    options: &Options,
+    peer: &Peer,
+    scenario: &str,
+    path: &str,
+    connections: usize,
+    script: Option<&str>,
+    env: &[(&str, String)],
+) -> Result<(), String> {
+    let name = format!("django.{scenario}");
+    let result = wrk(options, &format!("{}{path}", peer.base()), connections, script, env)?;
+    expect_all_2xx(&name, &result)?;
+    report(&name, connections, &result, peer, &format!("rss.django.{scenario}.peak"))?;
+    peer.emit_redis_peak(scenario)
+}
+
+/// `bench/django/run.py` under `.venv-django`'s Python: redis-server, then
+/// gunicorn's master and workers, all its children. Stopped with SIGTERM
+/// (run.py then stops both and waits for them) when `stop`ped or dropped,
+/// so that a failed scenario leaves no redis or gunicorn behind.
+struct Peer {
+    child: Option<Child>,
+    addr: String,
+    outbox: PathBuf,
+    log: PathBuf,
+}
+
+impl Peer {
+    async fn start(options: &Options, client: &reqwest::Client, scenario: &str) -> Result<Peer, String> {
+        let root = crate::workspace_root();
+        let python = root.join(".venv-django/bin/python");
+        if !python.exists() {
+            return Err(format!("{}: missing; bench/django/install.sh creates it", python.display()));
+        }
+        let scratch = options.scratch.join(format!("django-{scenario}"));
+        let _ = std::fs::remove_dir_all(&scratch);
+        let outbox = options.scratch.join(format!("outbox-django-{scenario}.jsonl"));
+        let _ = std::fs::remove_file(&outbox);
+        let log = options.scratch.join(format!("django-{scenario}.log"));
+        let log_file = std::fs::File::create(&log).map_err(|e| format!("{}: {e}", log.display()))?;
+        let addr = free_addr()?;
+        let child = Command::new(&python)
+            .arg(root.join("bench/django/run.py"))
+            .args(["--addr", &addr, "--scratch", path_str(&scratch), "--outbox", path_str(&outbox)])
+            .env("JWT_SECRET", JWT_SECRET)
+            .current_dir(&root)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log_file)
+            .spawn()
+            .map_err(|e| format!("{}: {e}", python.display()))?;
+        let mut peer = Peer { child: Some(child), addr, outbox, log };
+        peer.wait_until_listening(Duration::from_secs(60))?;
+        peer.warm_up(client).await?;
+        Ok(peer)
+    }
+
+    /// Redis, migrations and gunicorn's bind take seconds; a peer that dies
+    /// on the way is reported at once, with its log.
+    fn wait_until_listening(&mut self, timeout: Duration) -> Result<(), String> {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
+                return Err(format!("the Django peer exited with {status} while starting: {}", self.log_tail()));
+            }
+            if std::net::TcpStream::connect(&self.addr).is_ok() {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Err(format!("the Django peer did not listen on {} within {timeout:?}: {}", self.addr, self.log_tail()))
+    }
+
+    /// Gunicorn binds before its workers have loaded the app, and Django
+    /// imports the URLconf, DRF and the views on a worker's first request:
+    /// concurrent requests first, so that both workers have done so before
+    /// anything is measured.
+    async fn warm_up(&self, client: &reqwest::Client) -> Result<(), String> {
+        let url = format!("{}/user/mobile/{}/", self.base(), fixtures::mobile_number(3, 1));
+        for _ in 0..4 {
+            let mut requests = tokio::task::JoinSet::new();
+            for _ in 0..8 {
+                let (client, url) = (client.clone(), url.clone());
+                requests.spawn(async move { client.get(&url).send().await.map(|r| r.status().as_u16()) });
+            }
+            while let Some(answer) = requests.join_next().await {
+                match answer.map_err(|e| e.to_string())? {
+                    Ok(200) => {}
+                    Ok(status) => return Err(format!("Django peer warm-up: {url} answered {status}")),
+                    Err(e) => return Err(format!("Django peer warm-up: {url}: {e}")),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Asks run.py to stop and waits; Err when it reports that redis or
+    /// gunicorn had died on its own (it exits 0 only on a clean stop).
+    fn stop(mut self) -> Result<(), String> {
+        match self.terminate() {
+            Some(Ok(status)) if status.success() => Ok(()),
+            Some(Ok(status)) => Err(format!("the Django peer exited with {status}: {}", self.log_tail())),
+            Some(Err(e)) => Err(format!("stopping the Django peer: {e}")),
+            None => Ok(()),
+        }
+    }
+
+    /// SIGTERM (std can only send SIGKILL, which run.py could not pass on),
+    /// then SIGKILL after 20 s: its children then get SIGTERM from the
+    /// kernel (run.py sets PR_SET_PDEATHSIG on them).
+    fn terminate(&mut self) -> Option<Result<ExitStatus, String>> {
+        let mut child = self.child.take()?;
+        let sent = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while sent.as_ref().is_ok_and(ExitStatus::success) && Instant::now() < deadline {
+            match child.try_wait() {
+                Ok(Some(status)) => return Some(Ok(status)),
+                Ok(None) => std::thread::sleep(Duration::from_millis(20)),
+                Err(e) => return Some(Err(e.to_string())),
+            }
+        }
+        let _ = child.kill();
+        Some(
+            child.wait().map_err(|e| e.to_string()).and_then(|status| {
+                Err(format!("did not stop on SIGTERM ({status} after SIGKILL): {}", self.log_tail()))
+            }),
+        )
+    }
+
+    /// Gunicorn's master and workers, and redis-server, apart.
+    fn processes(&self) -> Result<(Vec<u32>, Vec<u32>), String> {
+        let root = self.child.as_ref().ok_or("the Django peer has stopped")?.id();
+        let (redis, gunicorn) = descendants(root)?.into_iter().partition(|(_, comm)| comm == "redis-server");
+        let pids = |processes: Vec<(u32, String)>| processes.into_iter().map(|(pid, _)| pid).collect();
+        Ok((pids(gunicorn), pids(redis)))
+    }
+
+    /// Redis holds the codes and intervals that our API keeps in its own
+    /// process: its peak apart, so that the two can be added up or not.
+    fn emit_redis_peak(&self, scenario: &str) -> Result<(), String> {
+        let (_, redis) = self.processes()?;
+        let peak = peak_sum(&redis)?;
+        emit(format!("rss.django.{scenario}.redis_peak"), peak as f64 / MB, "MB VmHWM of redis-server");
+        Ok(())
+    }
+
+    /// The last lines of run.py's stderr, for an error message.
+    fn log_tail(&self) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        format!("{} ends:\n{}", self.log.display(), lines[lines.len().saturating_sub(10)..].join("\n"))
+    }
+}
+
+impl Target for Peer {
+    fn base(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    fn outbox(&self) -> &Path {
+        &self.outbox
+    }
+
+    /// VmHWM summed over gunicorn's master and workers: pages the workers
+    /// share with the master count once per process, so this overstates
+    /// what they take together, as a sum of RSS does.
+    fn emit_peak_rss(&self, figure: &str) -> Result<(), String> {
+        let (gunicorn, _) = self.processes()?;
+        let unit = format!("MB VmHWM summed over {} gunicorn processes (master and workers)", gunicorn.len());
+        emit(figure, peak_sum(&gunicorn)? as f64 / MB, &unit);
+        Ok(())
+    }
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        let _ = self.terminate();
+    }
+}
+
+fn path_str(path: &Path) -> &str {
+    path.to_str().expect("UTF-8 scratch path")
+}
+
+fn peak_sum(pids: &[u32]) -> Result<u64, String> {
+    pids.iter().map(|pid| procfs::memory(*pid).map(|m| m.peak)).sum()
+}
+
+/// Every process below `root`, with its command name, from `/proc/*/stat`.
+fn descendants(root: u32) -> Result<Vec<(u32, String)>, String> {
+    let mut processes = Vec::new();
+    for entry in std::fs::read_dir("/proc").map_err(|e| format!("/proc: {e}"))?.flatten() {
+        let Some(pid) = entry.file_name().to_str().and_then(|name| name.parse::<u32>().ok()) else {
+            continue;
+        };
+        // Gone since the listing: not one of ours, or not any more.
+        if let Some((comm, parent)) =
+            std::fs::read_to_string(entry.path().join("stat")).ok().and_then(|s| parse_stat(&s))
+        {
+            processes.push((pid, parent, comm));
+        }
+    }
+    let mut found = Vec::new();
+    let mut parents = vec![root];
+    while let Some(parent) = parents.pop() {
+        for (pid, _, comm) in processes.iter().filter(|(_, p, _)| *p == parent) {
+            parents.push(*pid);
+            found.push((*pid, comm.clone()));
+        }
+    }
+    Ok(found)
+}
+
+/// `pid (comm) state ppid …` → (comm, ppid); comm may hold spaces and parentheses.
+fn parse_stat(stat: &str) -> Option<(String, u32)> {
+    let (open, close) = (stat.find('(')?, stat.rfind(')')?);
+    let ppid = stat[close + 1..].split_whitespace().nth(1)?.parse().ok()?;
+    Some((stat[open + 1..close].to_owned(), ppid))
 }
 
 #[cfg(test)]
@@ -391,5 +677,12 @@ Transfer/sec:     10.20MB
         assert_eq!(wrk_duration_ms("2.00ms"), Some(2.0));
         assert_eq!(wrk_duration_ms("250.00us"), Some(0.25));
         assert_eq!(wrk_duration_ms("fast"), None);
+    }
+
+    #[test]
+    fn proc_stat_gives_command_and_parent() {
+        let stat = "4242 (redis-server (x)) S 4240 4242 17 0 -1 4194560";
+        assert_eq!(parse_stat(stat), Some(("redis-server (x)".to_owned(), 4240)));
+        assert_eq!(parse_stat("garbage"), None);
     }
 }
