@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use signup::config::{ConfigError, Env};
-use signup::http::{RequestError, Scope, MAX_BODY_BYTES};
+use signup::http::{AllRoutes, RequestError, MAX_BODY_BYTES};
 use signup::Services;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::services::{ServeDir, ServeFile};
@@ -145,7 +145,7 @@ async fn api(
         }
     };
     let request = http::Request::from_parts(parts, body);
-    let handled = signup::http::handle(&app.services, Scope::All, Some(client_ip), request);
+    let handled = signup::http::handle::<AllRoutes>(&app.services, Some(client_ip), request);
     into_axum(signup::panics::guard(handled).await)
 }
 

@@ -54,6 +54,19 @@ impl SdkFailure {
     }
 }
 
+/// The SDK's HTTPS client: rustls on ring (see [`crate::tls`]), with the
+/// system's trusted certificates. Tests pass it to configurations they build.
+pub fn https_client() -> aws_sdk_dynamodb::config::SharedHttpClient {
+    use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
+    aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).build_https()
+}
+
+/// The environment's AWS configuration (region, credentials), with
+/// [`https_client`] for every client built from it.
+pub async fn load_config() -> SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(https_client()).load().await
+}
+
 /// Retries back off from this, doubling, with jitter: short, because the
 /// whole call must still end within its operation timeout.
 const INITIAL_BACKOFF: Duration = Duration::from_millis(50);

@@ -2,6 +2,7 @@
 //! Gateway's request to the shared HTTP layer.
 
 use std::convert::Infallible;
+use std::marker::PhantomData;
 use std::net::IpAddr;
 
 use lambda_http::lambda_runtime::{self, LambdaEvent};
@@ -16,32 +17,72 @@ use crate::config::{
 };
 use crate::http::{self, Endpoint, Response, Scope};
 use crate::services::{Services, StartupError};
+use function::LambdaFunction;
 
-/// One Lambda function: the services built at cold start and the endpoint it serves.
-pub struct Function {
-    services: Services,
-    endpoint: Endpoint,
+/// The four Lambda functions, as types: a function's `main` names its own,
+/// and its binary links only the use cases of the endpoints it serves.
+pub mod function {
+    use crate::http::{Endpoint, Scope};
+
+    /// A Lambda function: its name (the directory under `functions/`) and
+    /// the endpoint its settings and secrets follow.
+    pub trait LambdaFunction: Scope {
+        const NAME: &'static str;
+        const MAIN: Endpoint;
+    }
+
+    macro_rules! functions {
+        ($($(#[$doc:meta])* $ty:ident $name:literal: $main:ident $(, $other:ident)*;)*) => {$(
+            $(#[$doc])*
+            pub struct $ty;
+            impl Scope for $ty {
+                const ENDPOINTS: &'static [Endpoint] = &[Endpoint::$main $(, Endpoint::$other)*];
+            }
+            impl LambdaFunction for $ty {
+                const NAME: &'static str = $name;
+                const MAIN: Endpoint = Endpoint::$main;
+            }
+        )*};
+    }
+
+    functions! {
+        /// `GET /user/mobile/{mobile}`.
+        CheckMobile "check-mobile": CheckMobile;
+        /// `POST /user/sms`, `GET /user/sms/{mobile}`.
+        SendSms "send-sms": SendSms;
+        /// Register, and reset a password.
+        Register "register": Register, ResetPassword;
+        /// Login by password or by code, and `/user/me`.
+        Login "login": Login, LoginByCode, Me;
+    }
 }
 
-impl Function {
+/// One Lambda function: the services built at cold start, serving the
+/// endpoints of `F`.
+pub struct Function<F> {
+    services: Services,
+    function: PhantomData<F>,
+}
+
+impl<F: LambdaFunction> Function<F> {
     /// Logging, the secrets this function needs (from Secrets Manager) and
     /// the services, once per cold start.
-    pub async fn cold_start(endpoint: Endpoint) -> Result<Self, StartupError> {
+    pub async fn cold_start() -> Result<Self, StartupError> {
         crate::telemetry::init(Mode::Lambda);
-        let services = build_services(endpoint)
+        let services = build_services(F::MAIN)
             .await
             .inspect_err(|e| tracing::error!(error = %crate::telemetry::error_chain(e), "cold start failed"))?;
-        Ok(Self { services, endpoint })
+        Ok(Self::new(services))
     }
 
     /// A function around services built elsewhere (tests).
-    pub fn new(services: Services, endpoint: Endpoint) -> Self {
-        Self { services, endpoint }
+    pub fn new(services: Services) -> Self {
+        Self { services, function: PhantomData }
     }
 
     /// Serves one API Gateway request.
     pub async fn handle(&self, req: lambda_http::Request) -> Result<Response, Infallible> {
-        handle(&self.services, self.endpoint, req).await
+        serve::<F>(&self.services, req).await
     }
 }
 
@@ -49,8 +90,8 @@ impl Function {
 /// event is read as JSON first: a body that API Gateway marks as base64 but
 /// that is not base64 would panic inside the event's deserialiser, so it is
 /// taken out and the request refused with 400 instead.
-pub async fn run(endpoint: Endpoint) -> Result<(), lambda_http::Error> {
-    let function = Function::cold_start(endpoint).await?;
+pub async fn run<F: LambdaFunction>() -> Result<(), lambda_http::Error> {
+    let function = Function::<F>::cold_start().await?;
     let function = &function;
     lambda_runtime::run(lambda_http::service_fn(move |event: LambdaEvent<Value>| async move {
         let LambdaEvent { mut payload, context } = event;
@@ -95,7 +136,7 @@ fn take_undecodable_body(event: &mut Value) -> bool {
 }
 
 async fn build_services(endpoint: Endpoint) -> Result<Services, StartupError> {
-    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let aws = crate::aws::load_config().await;
     let lookup = |var: &str| std::env::var(var).ok();
     let needs = secrets_needed(endpoint, &Env(lookup));
     let settings = Settings::resolve(Mode::Lambda, &needs, lookup, &SecretsManager::new(&aws)).await?;
@@ -138,14 +179,26 @@ fn check_function_settings(endpoint: Endpoint, settings: Settings) -> Result<Set
     Ok(settings)
 }
 
-/// Serves one API Gateway request for the function that owns `endpoint`.
+/// Serves one API Gateway request as the function `S` does.
+pub async fn serve<S: Scope>(services: &Services, req: lambda_http::Request) -> Result<Response, Infallible> {
+    let client_ip = source_ip(&req);
+    Ok(crate::panics::guard(http::handle::<S>(services, client_ip, req)).await)
+}
+
+/// Serves one API Gateway request as the function that owns `endpoint`
+/// does (tests and tools that pick the function at run time; a function's
+/// binary calls [`serve`] with its own type).
 pub async fn handle(
     services: &Services,
     endpoint: Endpoint,
     req: lambda_http::Request,
 ) -> Result<Response, Infallible> {
-    let client_ip = source_ip(&req);
-    Ok(crate::panics::guard(http::handle(services, Scope::Function(endpoint.function()), client_ip, req)).await)
+    match endpoint.function() {
+        function::CheckMobile::NAME => serve::<function::CheckMobile>(services, req).await,
+        function::SendSms::NAME => serve::<function::SendSms>(services, req).await,
+        function::Register::NAME => serve::<function::Register>(services, req).await,
+        _ => serve::<function::Login>(services, req).await,
+    }
 }
 
 /// The client address API Gateway saw (`requestContext.http.sourceIp`).
@@ -163,6 +216,25 @@ mod tests {
     fn needs(endpoint: Endpoint, backend: &str) -> Vec<&'static str> {
         let env = Env(|var: &str| (var == "SMS_BACKEND").then(|| backend.to_owned()));
         secrets_needed(endpoint, &env).iter().map(|s| s.name).collect()
+    }
+
+    #[test]
+    fn each_function_type_serves_the_endpoints_the_route_table_gives_it() {
+        fn check<F: LambdaFunction>() {
+            let owned: Vec<Endpoint> =
+                http::AllRoutes::ENDPOINTS.iter().copied().filter(|e| e.function() == F::NAME).collect();
+            assert_eq!(F::ENDPOINTS, owned.as_slice(), "{}", F::NAME);
+            assert_eq!(F::MAIN.function(), F::NAME);
+        }
+        check::<function::CheckMobile>();
+        check::<function::SendSms>();
+        check::<function::Register>();
+        check::<function::Login>();
+        let every: usize = [function::CheckMobile::ENDPOINTS.len(), function::SendSms::ENDPOINTS.len()]
+            .iter()
+            .chain(&[function::Register::ENDPOINTS.len(), function::Login::ENDPOINTS.len()])
+            .sum();
+        assert_eq!(every, http::AllRoutes::ENDPOINTS.len(), "every endpoint has one function");
     }
 
     #[test]

@@ -20,6 +20,7 @@ pub mod services;
 pub mod sms;
 pub mod store;
 pub mod telemetry;
+pub mod tls;
 
 pub use config::{Mode, Settings};
 pub use services::Services;

@@ -44,7 +44,15 @@ pub enum StartupError {
 
 impl Services {
     pub fn builder(settings: Settings) -> ServicesBuilder {
-        ServicesBuilder { settings, store: None, sms: None, clock: None, create_table: false, aws: None }
+        ServicesBuilder {
+            settings,
+            store: None,
+            sms: None,
+            clock: None,
+            create_table: false,
+            aws: None,
+            password_hasher: None,
+        }
     }
 
     pub fn settings(&self) -> &Settings {
@@ -136,6 +144,7 @@ pub struct ServicesBuilder {
     clock: Option<Arc<dyn Clock>>,
     create_table: bool,
     aws: Option<aws_config::SdkConfig>,
+    password_hasher: Option<PasswordHasher>,
 }
 
 impl ServicesBuilder {
@@ -160,6 +169,13 @@ impl ServicesBuilder {
         self
     }
 
+    /// Another password hasher (the benchmark measures routes without argon2's cost).
+    #[cfg(feature = "test-util")]
+    pub fn password_hasher(mut self, hasher: PasswordHasher) -> Self {
+        self.password_hasher = Some(hasher);
+        self
+    }
+
     /// Create the DynamoDB table when it is missing (moto, DynamoDB Local).
     /// Deployed Lambdas never do: the table comes from template.yaml.
     pub fn create_table(mut self, create: bool) -> Self {
@@ -173,7 +189,7 @@ impl ServicesBuilder {
         let settings = self.settings;
         // The AWS configuration is loaded once, and only when a client needs it.
         let aws = tokio::sync::OnceCell::new_with(self.aws);
-        let aws = || aws.get_or_init(|| aws_config::load_defaults(aws_config::BehaviorVersion::latest()));
+        let aws = || aws.get_or_init(crate::aws::load_config);
         let store: Arc<dyn Store> = match (self.store, settings.store) {
             (Some(store), _) => store,
             (None, StoreKind::Memory) => Arc::new(MemoryStore::default()),
@@ -211,7 +227,7 @@ impl ServicesBuilder {
             captcha,
             token_signer: TokenSigner::new(&settings.jwt_secret, settings.jwt_ttl_seconds),
             token_verifier: TokenVerifier::new(&settings.jwt_secret),
-            password_hasher: PasswordHasher::default(),
+            password_hasher: self.password_hasher.unwrap_or_default(),
             clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
             store,
             sms,

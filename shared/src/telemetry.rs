@@ -1,5 +1,8 @@
 //! Logging set-up: JSON lines in Lambda (CloudWatch reads them as fields),
-//! compact text locally. `RUST_LOG` filters; the default is `info`.
+//! compact text locally. `RUST_LOG` filters, as comma-separated `level` and
+//! `target=level` directives (tracing-subscriber's `Targets`: no span or
+//! field filters, which would link a regex engine into every function); the
+//! default, and what an unreadable `RUST_LOG` falls back to, is `info`.
 //!
 //! In Lambda, the runtime and the HTTP and AWS client crates never log below
 //! `info`, whatever `RUST_LOG` says: at `debug`/`trace` they write whole
@@ -9,10 +12,10 @@
 use std::io::IsTerminal as _;
 
 use tracing::Metadata;
-use tracing_subscriber::filter::{filter_fn, FilterExt as _, LevelFilter};
+use tracing_subscriber::filter::{filter_fn, FilterExt as _, LevelFilter, Targets};
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
-use tracing_subscriber::{EnvFilter, Layer as _};
+use tracing_subscriber::Layer as _;
 
 use crate::config::Mode;
 
@@ -40,9 +43,16 @@ pub fn allowed(mode: Mode, meta: &Metadata<'_>) -> bool {
     !(crate_name.starts_with("aws_") || QUIET_IN_LAMBDA.contains(&crate_name))
 }
 
+/// `RUST_LOG`'s directives, or `info` when it is unset, empty or unreadable.
+fn directives(rust_log: Option<&str>) -> Targets {
+    rust_log
+        .filter(|v| !v.trim().is_empty())
+        .and_then(|v| v.parse::<Targets>().ok())
+        .unwrap_or_else(|| Targets::new().with_default(LevelFilter::INFO))
+}
+
 pub fn init(mode: Mode) {
-    let env = EnvFilter::builder().with_default_directive(LevelFilter::INFO.into()).from_env_lossy();
-    let filter = env.and(filter_fn(move |meta| allowed(mode, meta)));
+    let filter = directives(std::env::var("RUST_LOG").ok().as_deref()).and(filter_fn(move |meta| allowed(mode, meta)));
     let layer = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
     let result = match mode {
         // CloudWatch stamps each line itself.
@@ -96,6 +106,20 @@ mod tests {
         fn flush(&mut self) -> std::io::Result<()> {
             Ok(())
         }
+    }
+
+    #[test]
+    fn rust_log_sets_levels_per_target_and_falls_back_to_info() {
+        use tracing::Level;
+        let enabled =
+            |rust_log: Option<&str>, target: &str, level: Level| directives(rust_log).would_enable(target, &level);
+        for unset in [None, Some(""), Some("  "), Some("signup=loud")] {
+            assert!(enabled(unset, "signup", Level::INFO), "{unset:?}");
+            assert!(!enabled(unset, "signup", Level::DEBUG), "{unset:?}");
+        }
+        assert!(enabled(Some("debug"), "hyper", Level::DEBUG));
+        assert!(enabled(Some("warn,signup=trace"), "signup::service", Level::TRACE));
+        assert!(!enabled(Some("warn,signup=trace"), "lambda_runtime", Level::INFO));
     }
 
     fn emit() {

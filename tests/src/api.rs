@@ -198,6 +198,7 @@ impl Builder {
         tokio::spawn(local_api::serve(listener, app, async move {
             let _ = rx.await;
         }));
+        signup::tls::install_provider();
         TestApi { base, http: reqwest::Client::new(), sms: recording, clock, _shutdown: tx }
     }
 }

@@ -105,6 +105,7 @@ pub fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
         .region(Region::new("us-east-1"))
         .endpoint_url(endpoint)
         .credentials_provider(aws_sdk_dynamodb::config::SharedCredentialsProvider::new(Credentials::for_tests()))
+        .http_client(signup::aws::https_client())
         .build()
 }
 

@@ -13,8 +13,7 @@ use integration_tests::workspace_root;
 use serde_json::json;
 use signup::config::{Mode, Settings};
 use signup::domain::{Mobile, Purpose, SmsCode};
-use signup::http::Endpoint;
-use signup::lambda::Function;
+use signup::lambda::{function, Function};
 use signup::sms::{SmsError, SmsSender};
 use signup::store::MemoryStore;
 use signup::Services;
@@ -45,7 +44,7 @@ async fn a_panicking_handler_answers_500_and_the_local_api_serves_the_next_reque
 }
 
 /// The Lambda function's response to one event file.
-async fn invoke(function: &Function, file: &str) -> (u16, serde_json::Value) {
+async fn invoke(function: &Function<function::SendSms>, file: &str) -> (u16, serde_json::Value) {
     let event = std::fs::read_to_string(workspace_root().join("events").join(file)).unwrap();
     let request = lambda_http::request::from_str(&event).expect("an API Gateway event");
     let response = function.handle(request).await.expect("the handler always answers");
@@ -69,7 +68,7 @@ async fn a_panicking_handler_answers_500_and_the_lambda_function_serves_the_next
         .build()
         .await
         .expect("services from test parts");
-    let function = Function::new(services, Endpoint::SendSms);
+    let function = Function::<function::SendSms>::new(services);
 
     let (status, body) = invoke(&function, "send-sms/post-success.json").await;
     assert_eq!((status, body["code"].as_str()), (500, Some("internal_error")), "{body}");

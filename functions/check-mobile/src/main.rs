@@ -1,9 +1,9 @@
 //! Lambda `check-mobile`: GET /user/mobile/{mobile}.
 
 use lambda_http::Error;
-use signup::http::Endpoint;
+use signup::lambda::function;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    signup::lambda::run(Endpoint::CheckMobile).await
+    signup::lambda::run::<function::CheckMobile>().await
 }

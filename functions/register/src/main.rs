@@ -1,9 +1,9 @@
-//! Lambda `register`: POST /user/register.
+//! Lambda `register`: POST /user/register and POST /user/password/reset.
 
 use lambda_http::Error;
-use signup::http::Endpoint;
+use signup::lambda::function;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    signup::lambda::run(Endpoint::Register).await
+    signup::lambda::run::<function::Register>().await
 }

@@ -1,9 +1,9 @@
 //! Lambda `send-sms`: POST /user/sms and GET /user/sms/{mobile} (the original client's alias).
 
 use lambda_http::Error;
-use signup::http::Endpoint;
+use signup::lambda::function;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    signup::lambda::run(Endpoint::SendSms).await
+    signup::lambda::run::<function::SendSms>().await
 }

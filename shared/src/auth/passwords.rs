@@ -56,6 +56,8 @@ impl Pool {
 #[derive(Clone)]
 pub struct PasswordHasher {
     pool: Arc<Pool>,
+    /// What new hashes are made with (verification reads the stored string's).
+    params: Params,
 }
 
 impl Default for PasswordHasher {
@@ -68,13 +70,22 @@ impl Default for PasswordHasher {
 impl PasswordHasher {
     pub fn with_parallelism(at_once: usize) -> Self {
         let pool = Pool { permits: Arc::new(Semaphore::new(at_once.max(1))), blocks: Mutex::new(Vec::new()) };
-        Self { pool: Arc::new(pool) }
+        Self { pool: Arc::new(pool), params: params() }
+    }
+
+    /// A hasher that makes argon2id hashes of `memory_kib` KiB and
+    /// `iterations` passes, for measuring what a route costs besides the
+    /// hash (the benchmark) and nothing else: never the service's own.
+    #[cfg(feature = "test-util")]
+    pub fn with_cost_for_measuring(memory_kib: u32, iterations: u32) -> Self {
+        let params = Params::new(memory_kib, iterations, 1, Some(HASH_LEN)).expect("valid argon2 parameters");
+        Self { params, ..Self::with_parallelism(1) }
     }
 
     /// A PHC string: `$argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>`.
     pub async fn hash(&self, password: &Password) -> Result<String, HashError> {
-        let password = password.expose().to_owned();
-        self.run(move |blocks| hash_with(&password, blocks)).await?
+        let (password, params) = (password.expose().to_owned(), self.params.clone());
+        self.run(move |blocks| hash_with(&password, params, blocks)).await?
     }
 
     /// `stored` is `None` for an unknown user: the work is the same either way.
@@ -121,16 +132,16 @@ fn compute(
     argon2id(params).hash_password_into_with_memory(password.as_bytes(), salt, out, &mut blocks[..])
 }
 
-fn hash_with(password: &str, blocks: &mut Vec<Block>) -> Result<String, HashError> {
+fn hash_with(password: &str, params: Params, blocks: &mut Vec<Block>) -> Result<String, HashError> {
     let salt = SaltString::generate(&mut OsRng);
     let mut salt_bytes = [0u8; 64];
     let raw_salt = salt.decode_b64(&mut salt_bytes).map_err(HashError::Encoding)?;
     let mut out = [0u8; HASH_LEN];
-    compute(password, raw_salt, params(), blocks, &mut out).map_err(HashError::Argon2)?;
+    compute(password, raw_salt, params.clone(), blocks, &mut out).map_err(HashError::Argon2)?;
     let phc = PasswordHash {
         algorithm: Algorithm::Argon2id.ident(),
         version: Some(Version::V0x13.into()),
-        params: (&params()).try_into().map_err(HashError::Encoding)?,
+        params: (&params).try_into().map_err(HashError::Encoding)?,
         salt: Some(salt.as_salt()),
         hash: Some(Output::new(&out).map_err(HashError::Encoding)?),
     };

@@ -39,6 +39,7 @@ pub trait CaptchaVerifier: Send + Sync {
 #[cfg(feature = "captcha")]
 /// The HTTP client of a provider: bounded in every phase by `timeout`.
 fn client(timeout: std::time::Duration) -> Result<reqwest::Client, reqwest::Error> {
+    crate::tls::install_provider();
     reqwest::Client::builder().timeout(timeout).connect_timeout(timeout).build()
 }
 

@@ -13,7 +13,7 @@ pub use body::RequestError;
 pub use call::ParseError;
 pub use problem::{IntoProblem, Problem};
 pub use response::error_response;
-pub use routes::{Endpoint, Route, RouteError, ROUTES};
+pub use routes::{AllRoutes, Endpoint, Route, RouteError, Scope, ROUTES};
 
 use std::net::IpAddr;
 use std::time::Instant;
@@ -35,18 +35,11 @@ pub struct UndecodableBody;
 /// Largest request body accepted, in bytes.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
-/// Which routes a caller serves: a Lambda function those of its function
-/// (`Endpoint::function`), the local API all.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scope {
-    All,
-    Function(&'static str),
-}
-
 /// Answers one request inside its own span (method, route, client address,
 /// and the masked mobile once parsed), so every line logged while serving
-/// it carries them; ends with one access line.
-pub async fn handle(services: &Services, scope: Scope, client_ip: Option<IpAddr>, req: Request) -> Response {
+/// it carries them; ends with one access line. Only the routes of `S` are
+/// served (see [`Scope`]).
+pub async fn handle<S: Scope>(services: &Services, client_ip: Option<IpAddr>, req: Request) -> Response {
     let span = tracing::info_span!(
         "request",
         method = %req.method(),
@@ -56,7 +49,7 @@ pub async fn handle(services: &Services, scope: Scope, client_ip: Option<IpAddr>
     );
     async move {
         let started = Instant::now();
-        let response = route_and_answer(services, scope, client_ip, req).await;
+        let response = route_and_answer::<S>(services, client_ip, req).await;
         tracing::info!(
             target: "access",
             status = response.status().as_u16(),
@@ -69,10 +62,13 @@ pub async fn handle(services: &Services, scope: Scope, client_ip: Option<IpAddr>
     .await
 }
 
-async fn route_and_answer(services: &Services, scope: Scope, client_ip: Option<IpAddr>, req: Request) -> Response {
-    let matched = routes::match_route(req.method(), req.uri().path()).and_then(|m| match scope {
-        Scope::Function(function) if function != m.route.endpoint.function() => Err(RouteError::NotFound),
-        _ => Ok(m),
+async fn route_and_answer<S: Scope>(services: &Services, client_ip: Option<IpAddr>, req: Request) -> Response {
+    let matched = routes::match_route(req.method(), req.uri().path()).and_then(|m| {
+        if routes::serves::<S>(m.route.endpoint) {
+            Ok(m)
+        } else {
+            Err(RouteError::NotFound)
+        }
     });
     let matched = match matched {
         Ok(matched) => matched,
@@ -83,44 +79,60 @@ async fn route_and_answer(services: &Services, scope: Scope, client_ip: Option<I
         return error_response(&RequestError::NotBase64);
     }
     match Call::parse(matched, &req, services.settings(), client_ip) {
-        Ok(call) => answer(services, call).await,
+        Ok(call) => answer::<S>(services, call).await,
         Err(e) => error_response(&e),
     }
 }
 
-async fn answer(services: &Services, call: Call) -> Response {
+/// Each arm is guarded by whether `S` serves its endpoint, a constant: the
+/// arms of other functions' use cases compile to nothing. (A call of an
+/// endpoint `S` does not serve was refused as not found before parsing.)
+async fn answer<S: Scope>(services: &Services, call: Call) -> Response {
     use http::StatusCode;
     match call {
-        Call::CheckMobile(mobile) => match service::check_mobile(services.users(), &mobile).await {
-            Ok(()) => response::mobile_free(&mobile),
-            Err(e) => error_response(&e),
-        },
-        Call::SendSms(request) => match services.send_sms().run(&request).await {
-            Ok(sent) => response::sms_sent(sent),
-            Err(e) => error_response(&e),
-        },
-        Call::Register(registration) => match services.register().run(registration).await {
-            Ok(session) => response::session(StatusCode::CREATED, &session),
-            Err(e) => error_response(&e),
-        },
-        Call::Login(credentials) => match services.login().run(&credentials).await {
-            Ok(session) => response::session(StatusCode::OK, &session),
-            Err(e) => error_response(&e),
-        },
-        Call::LoginByCode(login) => match services.login_by_code().run(&login).await {
-            Ok(session) => response::session(StatusCode::OK, &session),
-            Err(e) => error_response(&e),
-        },
-        Call::ResetPassword(reset) => match services.reset_password().run(reset).await {
-            Ok(session) => response::session(StatusCode::OK, &session),
-            Err(e) => error_response(&e),
-        },
-        Call::Me(token) => match token.map_err(MeError::from) {
+        Call::CheckMobile(mobile) if const { routes::serves::<S>(Endpoint::CheckMobile) } => {
+            match service::check_mobile(services.users(), &mobile).await {
+                Ok(()) => response::mobile_free(&mobile),
+                Err(e) => error_response(&e),
+            }
+        }
+        Call::SendSms(request) if const { routes::serves::<S>(Endpoint::SendSms) } => {
+            match services.send_sms().run(&request).await {
+                Ok(sent) => response::sms_sent(sent),
+                Err(e) => error_response(&e),
+            }
+        }
+        Call::Register(registration) if const { routes::serves::<S>(Endpoint::Register) } => {
+            match services.register().run(registration).await {
+                Ok(session) => response::session(StatusCode::CREATED, &session),
+                Err(e) => error_response(&e),
+            }
+        }
+        Call::Login(credentials) if const { routes::serves::<S>(Endpoint::Login) } => {
+            match services.login().run(&credentials).await {
+                Ok(session) => response::session(StatusCode::OK, &session),
+                Err(e) => error_response(&e),
+            }
+        }
+        Call::LoginByCode(login) if const { routes::serves::<S>(Endpoint::LoginByCode) } => {
+            match services.login_by_code().run(&login).await {
+                Ok(session) => response::session(StatusCode::OK, &session),
+                Err(e) => error_response(&e),
+            }
+        }
+        Call::ResetPassword(reset) if const { routes::serves::<S>(Endpoint::ResetPassword) } => {
+            match services.reset_password().run(reset).await {
+                Ok(session) => response::session(StatusCode::OK, &session),
+                Err(e) => error_response(&e),
+            }
+        }
+        Call::Me(token) if const { routes::serves::<S>(Endpoint::Me) } => match token.map_err(MeError::from) {
             Ok(token) => match services.me().run(&token).await {
                 Ok(user) => response::me(&user),
                 Err(e) => error_response(&e),
             },
             Err(e) => error_response(&e),
         },
+        _ => error_response(&RouteError::NotFound),
     }
 }

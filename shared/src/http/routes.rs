@@ -29,6 +29,42 @@ impl Endpoint {
     }
 }
 
+/// The routes a deployable serves, fixed when it is compiled: each Lambda
+/// function is a `Scope` naming its own endpoints, the local API
+/// [`AllRoutes`]. `crate::http::handle` is generic over it, so in a
+/// function's binary the other use cases are dead code and are not linked
+/// (issue 11: lean functions), and their routes answer 404.
+pub trait Scope: Send + Sync + 'static {
+    const ENDPOINTS: &'static [Endpoint];
+}
+
+/// Whether `S` serves `endpoint`: a constant for each `S`.
+pub(crate) const fn serves<S: Scope>(endpoint: Endpoint) -> bool {
+    let mut i = 0;
+    while i < S::ENDPOINTS.len() {
+        if S::ENDPOINTS[i] as u8 == endpoint as u8 {
+            return true;
+        }
+        i += 1;
+    }
+    false
+}
+
+/// Every route: the local API.
+pub struct AllRoutes;
+
+impl Scope for AllRoutes {
+    const ENDPOINTS: &'static [Endpoint] = &[
+        Endpoint::CheckMobile,
+        Endpoint::SendSms,
+        Endpoint::Register,
+        Endpoint::Login,
+        Endpoint::LoginByCode,
+        Endpoint::ResetPassword,
+        Endpoint::Me,
+    ];
+}
+
 #[derive(Debug, Clone, Copy)]
 pub struct Route {
     pub method: &'static str,

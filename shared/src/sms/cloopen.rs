@@ -55,6 +55,7 @@ fn signature(account_sid: &str, auth_token: &str, timestamp: &str) -> String {
 
 impl CloopenSender {
     pub fn new(settings: CloopenSettings, timeout: std::time::Duration) -> Result<Self, reqwest::Error> {
+        crate::tls::install_provider();
         let http = reqwest::Client::builder().timeout(timeout).connect_timeout(timeout).build()?;
         Ok(Self { http, settings, timeout })
     }
