@@ -1,7 +1,9 @@
 //! Warm handler latency in-process: each route through
 //! `signup::http::handle` with the memory store, argon2 on its own (so
 //! register and login split into the hash and the rest), and check-mobile
-//! and login with 1,000 to 1,000,000 users in the store.
+//! and login with 1,000 to 1,000,000 users in the store. "The rest" of
+//! register and login is timed directly, through services whose hasher
+//! uses argon2's lowest cost.
 //!
 //! Run by `scripts/bench`; `BENCH_QUICK=1` keeps only the 1,000-user store.
 //! No tracing subscriber is installed: the access log line costs what a
@@ -25,6 +27,7 @@ use tokio::runtime::Runtime;
 const USERS: u8 = 3;
 const SENDS: u8 = 5;
 const REGISTRATIONS: u8 = 6;
+const REGISTRATIONS_REST: u8 = 7;
 const FREE: u8 = 9;
 
 fn runtime() -> Runtime {
@@ -115,6 +118,8 @@ fn routes(c: &mut Criterion) {
     });
     group.finish();
 
+    rest(c, &rt);
+
     let mut group = c.benchmark_group("argon2");
     group.sampling_mode(SamplingMode::Flat);
     let hasher = PasswordHasher::default();
@@ -124,6 +129,53 @@ fn routes(c: &mut Criterion) {
     group.bench_function("verify", |b| {
         b.iter(|| assert!(rt.block_on(hasher.verify(PASSWORD, Some(&stored))).expect("verify")))
     });
+    group.finish();
+}
+
+/// Argon2 parameters of the lowest cost the crate takes (8 KiB, one pass):
+/// register and login through services that hash and verify with them
+/// time everything but the hash, plus this hash's own few microseconds
+/// (`argon2.minimal_hash`, printed beside them).
+const MINIMAL_KIB: u32 = 8;
+
+fn rest(c: &mut Criterion, rt: &Runtime) {
+    let cheap = PasswordHasher::with_cost_for_measuring(MINIMAL_KIB, 1);
+    let store = Arc::new(MemoryStore::default());
+    let state =
+        rt.block_on(fixtures::service_state_hashing_with(store.clone(), Arc::new(LogSender::new(None)), cheap.clone()));
+    let password = Password::parse(PASSWORD, PasswordPolicy::default()).expect("valid password");
+    let cheap_hash = rt.block_on(cheap.hash(&password)).expect("argon2 hashes");
+    rt.block_on(fixtures::seed_users(store.as_ref(), USERS, 1, &cheap_hash, fixtures::now()));
+
+    let mut group = c.benchmark_group("route_without_argon2");
+    let registrations = AtomicU64::new(0);
+    group.bench_function("register", |b| {
+        b.iter_batched(
+            || {
+                let n = registrations.fetch_add(1, Ordering::Relaxed);
+                let mobile = fixtures::mobile(REGISTRATIONS_REST, n);
+                rt.block_on(fixtures::seed_code(store.as_ref(), &fixtures::code_hasher(), &mobile, fixtures::now()));
+                let body = json!({ "mobile": mobile.as_str(), "password": PASSWORD, "sms_code": CODE });
+                fixtures::post_json("/user/register/", &body)
+            },
+            |req| {
+                let answer = rt.block_on(fixtures::call(&state, req));
+                assert_eq!(answer.0, 201, "{}", answer.1);
+                answer
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    group.bench_function("login", |b| {
+        b.iter(|| {
+            let answer = rt.block_on(fixtures::call(&state, fixtures::post_json("/user/login/", &login_body(0))));
+            assert_eq!(answer.0, 200, "{}", answer.1);
+            answer
+        })
+    });
+    group.finish();
+    let mut group = c.benchmark_group("argon2");
+    group.bench_function("minimal_hash", |b| b.iter(|| rt.block_on(cheap.hash(&password)).expect("hash")));
     group.finish();
 }
 

@@ -87,6 +87,8 @@ async fn run(args: &[String]) -> Result<(), String> {
 #[tokio::main]
 async fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
+    // reqwest clients (the register flow, seeding) need a rustls provider.
+    signup::tls::install_provider();
     match run(&args).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

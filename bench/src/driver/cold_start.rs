@@ -26,9 +26,26 @@ const TABLE: &str = "signup";
 const REGISTER_FAMILY: u8 = 8;
 const SEND_FAMILY: u8 = 7;
 
+/// moto answers one request at a time and slows as its tables grow, so
+/// the bounds that keep a Lambda function from waiting on a stuck DynamoDB
+/// (2 s a call by default) would end the 1,000-event runs on moto's pace,
+/// not the function's: here they are wide.
+const MOTO_BOUNDS: &[(&str, &str)] = &[
+    ("DYNAMODB_ATTEMPT_TIMEOUT_MS", "30000"),
+    ("DYNAMODB_TIMEOUT_MS", "30000"),
+    ("DYNAMODB_CONNECT_TIMEOUT_MS", "5000"),
+    ("SMS_TIMEOUT_MS", "30000"),
+];
+
 /// One binary under test and what it is fed.
 struct Subject {
+    /// The figures' name.
     name: &'static str,
+    /// The file under the binaries' directory.
+    binary: &'static str,
+    /// Whether it is given `PROBE_SECRET_ARN` (the probe then reads one
+    /// secret at init, as send-sms, register and login do).
+    probe_secret: bool,
     /// Lambda's memory setting in template.yaml (only reported to the process).
     memory_mb: u32,
     env: &'static [(&'static str, &'static str)],
@@ -45,6 +62,8 @@ struct Subject {
 const SUBJECTS: &[Subject] = &[
     Subject {
         name: "send-sms",
+        binary: "send-sms",
+        probe_secret: false,
         memory_mb: 256,
         env: &[("SMS_BACKEND", "sns")],
         cold_event: "send-sms/post-success.json",
@@ -55,6 +74,8 @@ const SUBJECTS: &[Subject] = &[
     },
     Subject {
         name: "check-mobile",
+        binary: "check-mobile",
+        probe_secret: false,
         memory_mb: 128,
         env: &[],
         cold_event: "check-mobile/unregistered.json",
@@ -65,6 +86,8 @@ const SUBJECTS: &[Subject] = &[
     },
     Subject {
         name: "register",
+        binary: "register",
+        probe_secret: false,
         memory_mb: 1024,
         env: &[],
         cold_event: "register/success.json",
@@ -75,6 +98,8 @@ const SUBJECTS: &[Subject] = &[
     },
     Subject {
         name: "login",
+        binary: "login",
+        probe_secret: false,
         memory_mb: 1024,
         env: &[],
         // An unknown user first: the answer waits for the dummy hash.
@@ -86,6 +111,20 @@ const SUBJECTS: &[Subject] = &[
     },
     Subject {
         name: "probe",
+        binary: "probe",
+        probe_secret: false,
+        memory_mb: 128,
+        env: &[],
+        cold_event: "check-mobile/unregistered.json",
+        cold_status: 200,
+        warm_event: "check-mobile/unregistered.json",
+        warm_status: 200,
+        fresh_mobile: None,
+    },
+    Subject {
+        name: "probe_secret",
+        binary: "probe",
+        probe_secret: true,
         memory_mb: 128,
         env: &[],
         cold_event: "check-mobile/unregistered.json",
@@ -111,7 +150,7 @@ pub async fn run(options: &Options) -> Result<(), String> {
     let emulator = Emulator::start().await.map_err(|e| format!("emulator: {e}"))?;
 
     for subject in SUBJECTS {
-        let binary = options.bin_dir.join(subject.name);
+        let binary = options.bin_dir.join(subject.binary);
         if !binary.exists() {
             return Err(format!("{} is missing: scripts/bench builds it", binary.display()));
         }
@@ -225,10 +264,19 @@ fn spawn(
         ("STORE", "dynamodb"),
         ("TABLE_NAME", TABLE),
     ];
-    let secrets = secrets.iter().map(|(name, arn)| (*name, arn.as_str()));
+    let probe_secret = subject.probe_secret.then(|| ("PROBE_SECRET_ARN", secrets[0].1.as_str()));
+    let secrets = secrets.iter().map(|(name, arn)| (*name, arn.as_str())).chain(probe_secret);
     Command::new(binary)
         .env_clear()
-        .envs(lambda.iter().chain(subject.env).chain(fixtures::GENEROUS_LIMITS).copied().chain(secrets))
+        .envs(
+            lambda
+                .iter()
+                .chain(subject.env)
+                .chain(fixtures::GENEROUS_LIMITS)
+                .chain(MOTO_BOUNDS)
+                .copied()
+                .chain(secrets),
+        )
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())

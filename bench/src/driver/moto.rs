@@ -41,6 +41,7 @@ impl Moto {
             .region(Region::new("us-east-1"))
             .endpoint_url(&self.endpoint)
             .credentials_provider(SharedCredentialsProvider::new(Credentials::for_tests()))
+            .http_client(signup::aws::https_client())
             .build()
     }
 }
