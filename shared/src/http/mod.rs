@@ -15,7 +15,9 @@ pub use problem::{IntoProblem, Problem};
 pub use response::error_response;
 pub use routes::{AllRoutes, Endpoint, Route, RouteError, Scope, ROUTES};
 
+use std::future::Future;
 use std::net::IpAddr;
+use std::pin::Pin;
 use std::time::Instant;
 
 use lambda_http::{Body, Request};
@@ -84,55 +86,60 @@ async fn route_and_answer<S: Scope>(services: &Services, client_ip: Option<IpAdd
     }
 }
 
-/// Each arm is guarded by whether `S` serves its endpoint, a constant: the
-/// arms of other functions' use cases compile to nothing. (A call of an
-/// endpoint `S` does not serve was refused as not found before parsing.)
-async fn answer<S: Scope>(services: &Services, call: Call) -> Response {
+/// The use case's future for `call`. Each arm is guarded by whether `S`
+/// serves its endpoint, a constant, so the arms of other functions' use
+/// cases compile to nothing. (A plain `async fn` would not do: its state
+/// machine keeps a resume path into every arm's future, dead or not.) A
+/// call of an endpoint `S` does not serve was refused as not found before
+/// parsing.
+fn answer<S: Scope>(services: &Services, call: Call) -> Pin<Box<dyn Future<Output = Response> + Send + '_>> {
     use http::StatusCode;
     match call {
-        Call::CheckMobile(mobile) if const { routes::serves::<S>(Endpoint::CheckMobile) } => {
+        Call::CheckMobile(mobile) if const { routes::serves::<S>(Endpoint::CheckMobile) } => Box::pin(async move {
             match service::check_mobile(services.users(), &mobile).await {
                 Ok(()) => response::mobile_free(&mobile),
                 Err(e) => error_response(&e),
             }
-        }
-        Call::SendSms(request) if const { routes::serves::<S>(Endpoint::SendSms) } => {
+        }),
+        Call::SendSms(request) if const { routes::serves::<S>(Endpoint::SendSms) } => Box::pin(async move {
             match services.send_sms().run(&request).await {
                 Ok(sent) => response::sms_sent(sent),
                 Err(e) => error_response(&e),
             }
-        }
-        Call::Register(registration) if const { routes::serves::<S>(Endpoint::Register) } => {
+        }),
+        Call::Register(registration) if const { routes::serves::<S>(Endpoint::Register) } => Box::pin(async move {
             match services.register().run(registration).await {
                 Ok(session) => response::session(StatusCode::CREATED, &session),
                 Err(e) => error_response(&e),
             }
-        }
-        Call::Login(credentials) if const { routes::serves::<S>(Endpoint::Login) } => {
+        }),
+        Call::Login(credentials) if const { routes::serves::<S>(Endpoint::Login) } => Box::pin(async move {
             match services.login().run(&credentials).await {
                 Ok(session) => response::session(StatusCode::OK, &session),
                 Err(e) => error_response(&e),
             }
-        }
-        Call::LoginByCode(login) if const { routes::serves::<S>(Endpoint::LoginByCode) } => {
+        }),
+        Call::LoginByCode(login) if const { routes::serves::<S>(Endpoint::LoginByCode) } => Box::pin(async move {
             match services.login_by_code().run(&login).await {
                 Ok(session) => response::session(StatusCode::OK, &session),
                 Err(e) => error_response(&e),
             }
-        }
-        Call::ResetPassword(reset) if const { routes::serves::<S>(Endpoint::ResetPassword) } => {
+        }),
+        Call::ResetPassword(reset) if const { routes::serves::<S>(Endpoint::ResetPassword) } => Box::pin(async move {
             match services.reset_password().run(reset).await {
                 Ok(session) => response::session(StatusCode::OK, &session),
                 Err(e) => error_response(&e),
             }
-        }
-        Call::Me(token) if const { routes::serves::<S>(Endpoint::Me) } => match token.map_err(MeError::from) {
-            Ok(token) => match services.me().run(&token).await {
-                Ok(user) => response::me(&user),
+        }),
+        Call::Me(token) if const { routes::serves::<S>(Endpoint::Me) } => Box::pin(async move {
+            match token.map_err(MeError::from) {
+                Ok(token) => match services.me().run(&token).await {
+                    Ok(user) => response::me(&user),
+                    Err(e) => error_response(&e),
+                },
                 Err(e) => error_response(&e),
-            },
-            Err(e) => error_response(&e),
-        },
-        _ => error_response(&RouteError::NotFound),
+            }
+        }),
+        _ => Box::pin(std::future::ready(error_response(&RouteError::NotFound))),
     }
 }
