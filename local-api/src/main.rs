@@ -9,7 +9,12 @@ use signup::{Services, Settings};
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    signup::telemetry::init(Mode::Local);
+    // Log lines go to standard error from a background thread: a request
+    // never waits on that write (issue 11). Not lossy: when the thread falls
+    // behind by its whole buffer, logging waits rather than drops lines.
+    let (writer, _flush_on_exit) =
+        tracing_appender::non_blocking::NonBlockingBuilder::default().lossy(false).finish(std::io::stderr());
+    signup::telemetry::init_writing_to(Mode::Local, writer);
     match run().await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -13,6 +13,7 @@ use std::io::IsTerminal as _;
 
 use tracing::Metadata;
 use tracing_subscriber::filter::{filter_fn, FilterExt as _, LevelFilter, Targets};
+use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
 use tracing_subscriber::Layer as _;
@@ -51,9 +52,23 @@ fn directives(rust_log: Option<&str>) -> Targets {
         .unwrap_or_else(|| Targets::new().with_default(LevelFilter::INFO))
 }
 
+/// Lines to standard error, written by the thread that logs. In Lambda
+/// that is what it should be: the runtime reads the function's output
+/// through a pipe, and a line still queued when Lambda freezes the
+/// instance would be late or lost.
 pub fn init(mode: Mode) {
+    init_writing_to(mode, std::io::stderr);
+}
+
+/// The same, with lines written by `writer`: the local API hands them to a
+/// background thread, so that no request waits on a write to standard
+/// error on an async worker.
+pub fn init_writing_to<W>(mode: Mode, writer: W)
+where
+    W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+{
     let filter = directives(std::env::var("RUST_LOG").ok().as_deref()).and(filter_fn(move |meta| allowed(mode, meta)));
-    let layer = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    let layer = tracing_subscriber::fmt::layer().with_writer(writer);
     let result = match mode {
         // CloudWatch stamps each line itself.
         Mode::Lambda => tracing_subscriber::registry()

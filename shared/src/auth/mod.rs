@@ -6,6 +6,6 @@ mod passwords;
 mod pseudonyms;
 
 pub use codes::CodeHasher;
-pub use jwt::{Claims, InvalidToken, TokenError, TokenSigner, TokenVerifier, LEEWAY_SECONDS};
+pub use jwt::{Claims, InvalidToken, TokenError, TokenSigner, TokenVerifier, Unverified, LEEWAY_SECONDS};
 pub use passwords::{HashError, PasswordHasher};
 pub use pseudonyms::Pseudonyms;
