@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use local_api::{App, LocalConfig};
-use signup::config::Mode;
+use signup::config::{Mode, SmsBackend, StoreKind};
 use signup::{Services, Settings};
 
 #[tokio::main]
@@ -28,7 +28,12 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let config = LocalConfig::from_env()?;
     let settings = Settings::from_env(Mode::Local)?;
     let (store, sms) = (settings.store, settings.sms.name());
-    let services = Services::builder(settings).create_table(config.create_table).build().await?;
+    let needs_aws = settings.store == StoreKind::DynamoDb || matches!(settings.sms, SmsBackend::Sns);
+    let mut builder = Services::builder(settings).create_table(config.create_table);
+    if needs_aws {
+        builder = builder.aws_config(signup::aws::load_config().await);
+    }
+    let services = builder.build().await?;
     let listener =
         tokio::net::TcpListener::bind(config.addr).await.map_err(|e| format!("LOCAL_API_ADDR {}: {e}", config.addr))?;
     tracing::info!(

@@ -61,10 +61,34 @@ pub fn https_client() -> aws_sdk_dynamodb::config::SharedHttpClient {
     aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).build_https()
 }
 
-/// The environment's AWS configuration (region, credentials), with
-/// [`https_client`] for every client built from it.
+/// The environment's AWS configuration through the SDK's default chains
+/// (profiles, SSO, instance roles, …), with [`https_client`]: the local
+/// API's, when it talks to DynamoDB or SNS.
 pub async fn load_config() -> SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(https_client()).load().await
+}
+
+/// A Lambda function's configuration, from what Lambda puts in its
+/// environment: `AWS_REGION`, the role's credentials
+/// (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`,
+/// valid for the execution environment's lifetime) and `AWS_ENDPOINT_URL`
+/// when set (tests and the benchmark point it at moto). Read directly, not
+/// through the default chains: a function then links no profile, SSO,
+/// instance-metadata or STS provider, and its cold start looks for none.
+/// The clients add the SDK's defaults (retries, sleep, time) themselves.
+pub fn lambda_config() -> SdkConfig {
+    use aws_config::environment::EnvironmentVariableCredentialsProvider;
+    use aws_sdk_dynamodb::config::{Region, SharedCredentialsProvider};
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let mut config = SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .region(var("AWS_REGION").or_else(|| var("AWS_DEFAULT_REGION")).map(Region::new))
+        .credentials_provider(SharedCredentialsProvider::new(EnvironmentVariableCredentialsProvider::new()))
+        .http_client(https_client());
+    if let Some(endpoint) = var("AWS_ENDPOINT_URL") {
+        config = config.endpoint_url(endpoint);
+    }
+    config.build()
 }
 
 /// Retries back off from this, doubling, with jitter: short, because the

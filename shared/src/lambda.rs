@@ -136,7 +136,7 @@ fn take_undecodable_body(event: &mut Value) -> bool {
 }
 
 async fn build_services(endpoint: Endpoint) -> Result<Services, StartupError> {
-    let aws = crate::aws::load_config().await;
+    let aws = crate::aws::lambda_config();
     let lookup = |var: &str| std::env::var(var).ok();
     let needs = secrets_needed(endpoint, &Env(lookup));
     let settings = Settings::resolve(Mode::Lambda, &needs, lookup, &SecretsManager::new(&aws)).await?;

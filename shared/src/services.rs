@@ -40,6 +40,10 @@ pub enum StartupError {
     NotBuiltIn(&'static str),
     #[error("creating the table")]
     CreateTable(#[source] StoreError),
+    /// The settings need an AWS client and the builder was given no
+    /// `aws_config` (a caller's mistake, not a setting's).
+    #[error("no AWS configuration was given for the DynamoDB store or the SNS backend")]
+    NoAwsConfig,
 }
 
 impl Services {
@@ -163,7 +167,9 @@ impl ServicesBuilder {
         self
     }
 
-    /// The AWS configuration, when the caller has already loaded it.
+    /// The AWS configuration the DynamoDB store and the SNS backend use;
+    /// needed when the settings choose either and no store or SMS backend
+    /// is given.
     pub fn aws_config(mut self, aws: aws_config::SdkConfig) -> Self {
         self.aws = Some(aws);
         self
@@ -187,14 +193,15 @@ impl ServicesBuilder {
     /// call: credentials and connections are fetched on the first request.
     pub async fn build(self) -> Result<Services, StartupError> {
         let settings = self.settings;
-        // The AWS configuration is loaded once, and only when a client needs it.
-        let aws = tokio::sync::OnceCell::new_with(self.aws);
-        let aws = || aws.get_or_init(crate::aws::load_config);
+        // Given by the caller (`crate::aws`'s `lambda_config` or
+        // `load_config`): loading it here would link the SDK's default
+        // credential chains into every Lambda function.
+        let aws = || self.aws.as_ref().ok_or(StartupError::NoAwsConfig);
         let store: Arc<dyn Store> = match (self.store, settings.store) {
             (Some(store), _) => store,
             (None, StoreKind::Memory) => Arc::new(MemoryStore::default()),
             (None, StoreKind::DynamoDb) => {
-                let client = crate::aws::dynamodb_client(aws().await, &settings.dynamodb);
+                let client = crate::aws::dynamodb_client(aws()?, &settings.dynamodb);
                 let store = DynamoStore::new(client, settings.table_name.clone());
                 if self.create_table {
                     store.ensure_table().await.map_err(StartupError::CreateTable)?;
@@ -215,7 +222,7 @@ impl ServicesBuilder {
             (None, SmsBackend::Cloopen(_)) => return Err(StartupError::NotBuiltIn("cloopen")),
             #[cfg(feature = "sns")]
             (None, SmsBackend::Sns) => {
-                Arc::new(crate::sms::SnsSender::new(crate::aws::sns_client(aws().await, settings.sms_timeout)))
+                Arc::new(crate::sms::SnsSender::new(crate::aws::sns_client(aws()?, settings.sms_timeout)))
             }
             #[cfg(not(feature = "sns"))]
             (None, SmsBackend::Sns) => return Err(StartupError::NotBuiltIn("sns")),
