@@ -40,8 +40,14 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         "local API on http://{} (store: {store:?}, SMS backend: {sms}); pages at /, /register, /login",
         listener.local_addr()?,
     );
-    let shutdown = async {
-        let _ = tokio::signal::ctrl_c().await;
+    // Ctrl-C or SIGTERM (what the test harnesses send): a graceful stop,
+    // after which the log writer thread flushes its last lines.
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let shutdown = async move {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = terminate.recv() => {}
+        }
     };
     local_api::serve(listener, Arc::new(App { services, config }), shutdown).await?;
     Ok(())

@@ -29,6 +29,9 @@ pub mod function {
     pub trait LambdaFunction: Scope {
         const NAME: &'static str;
         const MAIN: Endpoint;
+        /// Whether it reads secrets at cold start (`super::secrets_needed`):
+        /// check-mobile does not, and so links no Secrets Manager client.
+        const READS_SECRETS: bool = !matches!(Self::MAIN, Endpoint::CheckMobile);
     }
 
     macro_rules! functions {
@@ -69,7 +72,7 @@ impl<F: LambdaFunction> Function<F> {
     /// the services, once per cold start.
     pub async fn cold_start() -> Result<Self, StartupError> {
         crate::telemetry::init(Mode::Lambda);
-        let services = build_services(F::MAIN)
+        let services = build_services::<F>()
             .await
             .inspect_err(|e| tracing::error!(error = %crate::telemetry::error_chain(e), "cold start failed"))?;
         Ok(Self::new(services))
@@ -135,13 +138,28 @@ fn take_undecodable_body(event: &mut Value) -> bool {
     undecodable
 }
 
-async fn build_services(endpoint: Endpoint) -> Result<Services, StartupError> {
+async fn build_services<F: LambdaFunction>() -> Result<Services, StartupError> {
     let aws = crate::aws::lambda_config();
     let lookup = |var: &str| std::env::var(var).ok();
-    let needs = secrets_needed(endpoint, &Env(lookup));
-    let settings = Settings::resolve(Mode::Lambda, &needs, lookup, &SecretsManager::new(&aws)).await?;
-    let settings = check_function_settings(endpoint, settings)?;
+    let needs = secrets_needed(F::MAIN, &Env(lookup));
+    // A constant per function: check-mobile's binary has no Secrets Manager client.
+    let settings = if F::READS_SECRETS {
+        Settings::resolve(Mode::Lambda, &needs, lookup, &SecretsManager::new(&aws)).await?
+    } else {
+        Settings::resolve(Mode::Lambda, &needs, lookup, &NoSecrets).await?
+    };
+    let settings = check_function_settings(F::MAIN, settings)?;
     Services::builder(settings).aws_config(aws).build().await
+}
+
+/// The secret source of a function that reads none.
+struct NoSecrets;
+
+#[async_trait::async_trait]
+impl crate::config::SecretSource for NoSecrets {
+    async fn secret(&self, arn: &str) -> Result<secrecy::SecretString, Box<dyn std::error::Error + Send + Sync>> {
+        Err(format!("this function reads no secret, and was asked for {arn}").into())
+    }
 }
 
 /// The secrets each function reads at cold start, and no other: its role
@@ -197,7 +215,8 @@ pub async fn handle(
         function::CheckMobile::NAME => serve::<function::CheckMobile>(services, req).await,
         function::SendSms::NAME => serve::<function::SendSms>(services, req).await,
         function::Register::NAME => serve::<function::Register>(services, req).await,
-        _ => serve::<function::Login>(services, req).await,
+        function::Login::NAME => serve::<function::Login>(services, req).await,
+        other => unreachable!("no Lambda function is named {other}"),
     }
 }
 
@@ -225,6 +244,9 @@ mod tests {
                 http::AllRoutes::ENDPOINTS.iter().copied().filter(|e| e.function() == F::NAME).collect();
             assert_eq!(F::ENDPOINTS, owned.as_slice(), "{}", F::NAME);
             assert_eq!(F::MAIN.function(), F::NAME);
+            for backend in ["sns", "cloopen"] {
+                assert_eq!(F::READS_SECRETS, !needs(F::MAIN, backend).is_empty(), "{} with {backend}", F::NAME);
+            }
         }
         check::<function::CheckMobile>();
         check::<function::SendSms>();

@@ -1,8 +1,9 @@
 //! Logging set-up: JSON lines in Lambda (CloudWatch reads them as fields),
 //! compact text locally. `RUST_LOG` filters, as comma-separated `level` and
 //! `target=level` directives (tracing-subscriber's `Targets`: no span or
-//! field filters, which would link a regex engine into every function); the
-//! default, and what an unreadable `RUST_LOG` falls back to, is `info`.
+//! field filters, which would link a regex engine into every function); a
+//! piece that is not one is dropped with a warning, and with none left the
+//! level is `info`.
 //!
 //! In Lambda, the runtime and the HTTP and AWS client crates never log below
 //! `info`, whatever `RUST_LOG` says: at `debug`/`trace` they write whole
@@ -44,12 +45,27 @@ pub fn allowed(mode: Mode, meta: &Metadata<'_>) -> bool {
     !(crate_name.starts_with("aws_") || QUIET_IN_LAMBDA.contains(&crate_name))
 }
 
-/// `RUST_LOG`'s directives, or `info` when it is unset, empty or unreadable.
-fn directives(rust_log: Option<&str>) -> Targets {
-    rust_log
-        .filter(|v| !v.trim().is_empty())
-        .and_then(|v| v.parse::<Targets>().ok())
-        .unwrap_or_else(|| Targets::new().with_default(LevelFilter::INFO))
+/// `RUST_LOG`'s directives, each trimmed, empty ones skipped, and `info`
+/// when none is left; with the pieces that are not directives, which are
+/// dropped (as tracing-subscriber's `EnvFilter` drops them) and reported.
+fn directives(rust_log: Option<&str>) -> (Targets, Vec<String>) {
+    let (mut targets, mut rejected, mut any) = (Targets::new(), Vec::new(), false);
+    for piece in rust_log.unwrap_or_default().split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        match piece.parse::<Targets>() {
+            Ok(one) => {
+                any = true;
+                if let Some(level) = one.default_level() {
+                    targets = targets.with_default(level);
+                }
+                targets = targets.with_targets(one.iter().map(|(target, level)| (target.to_owned(), level)));
+            }
+            Err(_) => rejected.push(piece.to_owned()),
+        }
+    }
+    if !any {
+        targets = targets.with_default(LevelFilter::INFO);
+    }
+    (targets, rejected)
 }
 
 /// Lines to standard error, written by the thread that logs. In Lambda
@@ -67,7 +83,8 @@ pub fn init_writing_to<W>(mode: Mode, writer: W)
 where
     W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
 {
-    let filter = directives(std::env::var("RUST_LOG").ok().as_deref()).and(filter_fn(move |meta| allowed(mode, meta)));
+    let (targets, rejected) = directives(std::env::var("RUST_LOG").ok().as_deref());
+    let filter = targets.and(filter_fn(move |meta| allowed(mode, meta)));
     let layer = tracing_subscriber::fmt::layer().with_writer(writer);
     let result = match mode {
         // CloudWatch stamps each line itself.
@@ -79,7 +96,9 @@ where
             .try_init(),
     };
     // A second init (tests start several servers in one process) keeps the first.
-    drop(result);
+    if result.is_ok() && !rejected.is_empty() {
+        tracing::warn!(ignored = ?rejected, "RUST_LOG: not `level` or `target=level` directives");
+    }
 }
 
 /// An error and every `source` under it, joined by ": ", for one log field.
@@ -127,14 +146,21 @@ mod tests {
     fn rust_log_sets_levels_per_target_and_falls_back_to_info() {
         use tracing::Level;
         let enabled =
-            |rust_log: Option<&str>, target: &str, level: Level| directives(rust_log).would_enable(target, &level);
-        for unset in [None, Some(""), Some("  "), Some("signup=loud")] {
+            |rust_log: Option<&str>, target: &str, level: Level| directives(rust_log).0.would_enable(target, &level);
+        for unset in [None, Some(""), Some("  "), Some(","), Some("signup=loud")] {
             assert!(enabled(unset, "signup", Level::INFO), "{unset:?}");
             assert!(!enabled(unset, "signup", Level::DEBUG), "{unset:?}");
         }
         assert!(enabled(Some("debug"), "hyper", Level::DEBUG));
         assert!(enabled(Some("warn,signup=trace"), "signup::service", Level::TRACE));
         assert!(!enabled(Some("warn,signup=trace"), "lambda_runtime", Level::INFO));
+        // Spaces and empty pieces change nothing; a bad piece is dropped and reported.
+        assert!(enabled(Some("warn, signup=debug,,"), "signup", Level::DEBUG));
+        assert!(!enabled(Some("info,"), "hyper", Level::DEBUG));
+        let (targets, rejected) = directives(Some("warn,signup=loud,aws_config=debug"));
+        assert_eq!(rejected, ["signup=loud"]);
+        assert!(targets.would_enable("aws_config", &Level::DEBUG));
+        assert!(!targets.would_enable("signup", &Level::INFO));
     }
 
     fn emit() {

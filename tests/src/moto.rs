@@ -141,6 +141,7 @@ impl Moto {
 
     /// Every SMS moto recorded as sent through SNS: (phone number, message).
     pub async fn sent_sms(&self) -> Vec<(String, String)> {
+        signup::tls::install_provider();
         let data: serde_json::Value = reqwest::get(format!("{}/moto-api/data.json", self.endpoint))
             .await
             .expect("moto answers")

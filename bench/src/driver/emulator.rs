@@ -85,15 +85,18 @@ impl Emulator {
     }
 
     /// Waits until `n` answers of this session have come back.
-    pub async fn answers(&self, n: usize, timeout: Duration) -> Result<Vec<Answer>, String> {
+    /// Waits for `n` answers in all, however long moto takes, but fails
+    /// when `stall` passes without a new one.
+    pub async fn answers(&self, n: usize, stall: Duration) -> Result<Vec<Answer>, String> {
         let mut rx = self.shared.answered.subscribe();
-        let arrived = tokio::time::timeout(timeout, rx.wait_for(|count| *count >= n)).await.is_ok_and(|r| r.is_ok());
-        match arrived {
-            true => Ok(self.shared.session().answers.clone()),
-            _ => {
+        loop {
+            if *rx.borrow_and_update() >= n {
+                return Ok(self.shared.session().answers.clone());
+            }
+            if !tokio::time::timeout(stall, rx.changed()).await.is_ok_and(|r| r.is_ok()) {
                 let got = self.shared.session().answers.clone();
                 let last = got.last().map(|a| a.body.to_string()).unwrap_or_default();
-                Err(format!("{} of {n} answers within {timeout:?}; last: {last}", got.len()))
+                return Err(format!("{} of {n} answers, then none for {stall:?}; last: {last}", got.len()));
             }
         }
     }

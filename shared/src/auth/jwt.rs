@@ -129,7 +129,7 @@ impl TokenVerifier {
 
     pub fn verify(&self, token: &SecretString, now: i64) -> Result<Claims, InvalidToken> {
         let claims = self.verified_claims(token.expose_secret()).map_err(InvalidToken::Unverified)?;
-        if claims.exp + LEEWAY_SECONDS <= now {
+        if claims.exp.saturating_add(LEEWAY_SECONDS) <= now {
             return Err(InvalidToken::Expired);
         }
         Ok(claims)
