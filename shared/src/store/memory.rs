@@ -232,7 +232,7 @@ impl LimitStore for MemoryStore {
 mod tests {
     use super::*;
     use crate::domain::Purpose;
-    use crate::store::{CodeStore as _, PendingCode};
+    use crate::store::PendingCode;
 
     async fn send(store: &MemoryStore, n: u32, now: i64) {
         let mobile = Mobile::parse(&format!("139{n:08}")).unwrap();
