@@ -15,7 +15,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bench::fixtures::{self, ServiceState, CODE, PASSWORD};
-use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, SamplingMode};
+use criterion::measurement::WallTime;
+use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkGroup, BenchmarkId, Criterion, SamplingMode};
 use serde_json::json;
 use signup::auth::PasswordHasher;
 use signup::domain::{Password, PasswordPolicy};
@@ -91,31 +92,7 @@ fn routes(c: &mut Criterion) {
         )
     });
     group.sampling_mode(SamplingMode::Flat);
-    let registrations = AtomicU64::new(0);
-    group.bench_function("register", |b| {
-        b.iter_batched(
-            || {
-                let n = registrations.fetch_add(1, Ordering::Relaxed);
-                let mobile = fixtures::mobile(REGISTRATIONS, n);
-                rt.block_on(fixtures::seed_code(store.as_ref(), &fixtures::code_hasher(), &mobile, fixtures::now()));
-                let body = json!({ "mobile": mobile.as_str(), "password": PASSWORD, "sms_code": CODE });
-                fixtures::post_json("/user/register/", &body)
-            },
-            |req| {
-                let answer = rt.block_on(fixtures::call(&state, req));
-                assert_eq!(answer.0, 201, "{}", answer.1);
-                answer
-            },
-            BatchSize::SmallInput,
-        )
-    });
-    group.bench_function("login", |b| {
-        b.iter(|| {
-            let answer = rt.block_on(fixtures::call(&state, fixtures::post_json("/user/login/", &login_body(0))));
-            assert_eq!(answer.0, 200, "{}", answer.1);
-            answer
-        })
-    });
+    register_and_login(&mut group, &rt, &store, &state, REGISTRATIONS);
     group.finish();
 
     rest(c, &rt);
@@ -130,6 +107,42 @@ fn routes(c: &mut Criterion) {
         b.iter(|| assert!(rt.block_on(hasher.verify(PASSWORD, Some(&stored))).expect("verify")))
     });
     group.finish();
+}
+
+/// Register (a new number of `family` each time, its code seeded outside
+/// the timing) and login of user 0, into `group`.
+fn register_and_login(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    rt: &Runtime,
+    store: &Arc<MemoryStore>,
+    state: &ServiceState,
+    family: u8,
+) {
+    let registrations = AtomicU64::new(0);
+    group.bench_function("register", |b| {
+        b.iter_batched(
+            || {
+                let n = registrations.fetch_add(1, Ordering::Relaxed);
+                let mobile = fixtures::mobile(family, n);
+                rt.block_on(fixtures::seed_code(store.as_ref(), &fixtures::code_hasher(), &mobile, fixtures::now()));
+                let body = json!({ "mobile": mobile.as_str(), "password": PASSWORD, "sms_code": CODE });
+                fixtures::post_json("/user/register/", &body)
+            },
+            |req| {
+                let answer = rt.block_on(fixtures::call(state, req));
+                assert_eq!(answer.0, 201, "{}", answer.1);
+                answer
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    group.bench_function("login", |b| {
+        b.iter(|| {
+            let answer = rt.block_on(fixtures::call(state, fixtures::post_json("/user/login/", &login_body(0))));
+            assert_eq!(answer.0, 200, "{}", answer.1);
+            answer
+        })
+    });
 }
 
 /// Argon2 parameters of the lowest cost the crate takes (8 KiB, one pass):
@@ -148,31 +161,7 @@ fn rest(c: &mut Criterion, rt: &Runtime) {
     rt.block_on(fixtures::seed_users(store.as_ref(), USERS, 1, &cheap_hash, fixtures::now()));
 
     let mut group = c.benchmark_group("route_without_argon2");
-    let registrations = AtomicU64::new(0);
-    group.bench_function("register", |b| {
-        b.iter_batched(
-            || {
-                let n = registrations.fetch_add(1, Ordering::Relaxed);
-                let mobile = fixtures::mobile(REGISTRATIONS_REST, n);
-                rt.block_on(fixtures::seed_code(store.as_ref(), &fixtures::code_hasher(), &mobile, fixtures::now()));
-                let body = json!({ "mobile": mobile.as_str(), "password": PASSWORD, "sms_code": CODE });
-                fixtures::post_json("/user/register/", &body)
-            },
-            |req| {
-                let answer = rt.block_on(fixtures::call(&state, req));
-                assert_eq!(answer.0, 201, "{}", answer.1);
-                answer
-            },
-            BatchSize::SmallInput,
-        )
-    });
-    group.bench_function("login", |b| {
-        b.iter(|| {
-            let answer = rt.block_on(fixtures::call(&state, fixtures::post_json("/user/login/", &login_body(0))));
-            assert_eq!(answer.0, 200, "{}", answer.1);
-            answer
-        })
-    });
+    register_and_login(&mut group, rt, &store, &state, REGISTRATIONS_REST);
     group.finish();
     let mut group = c.benchmark_group("argon2");
     group.bench_function("minimal_hash", |b| b.iter(|| rt.block_on(cheap.hash(&password)).expect("hash")));
