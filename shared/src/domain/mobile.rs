@@ -28,6 +28,11 @@ impl Mobile {
         &self.0
     }
 
+    /// The 11 digits as one number: a key that needs no allocation.
+    pub fn as_number(&self) -> u64 {
+        self.0.bytes().fold(0, |n, digit| n * 10 + u64::from(digit - b'0'))
+    }
+
     /// E.164 form, as SNS wants it.
     pub fn e164(&self) -> String {
         format!("+86{}", self.0)
@@ -49,6 +54,11 @@ impl std::fmt::Debug for Mobile {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_number_key_is_the_eleven_digits() {
+        assert_eq!(Mobile::parse("+86 199-0000-0001").unwrap().as_number(), 19_900_000_001);
+    }
 
     #[test]
     fn plain_eleven_digit_number_is_accepted() {

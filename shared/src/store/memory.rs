@@ -1,16 +1,19 @@
 //! The embedded store of the local API and the fast tests. One mutex over
 //! all data makes each method atomic, as a DynamoDB condition or
-//! transaction is. Expired codes and counters are swept out every so many
-//! writes, so its size follows live items, not all items ever written.
+//! transaction is. Expired codes and counters are swept out a shard at a
+//! time every so many writes, so its size follows live items, not all
+//! items ever written, and no request waits for the whole store to be
+//! read or copied. A live code takes no allocation of its own.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasher, Hash, RandomState};
 use std::sync::Mutex;
 
 use super::{
     AccountStore, BeginSmsError, CodeClaim, CodeStore, ConsumeCodeError, Counter, CreateUserError, LimitStore,
     PendingCode, StoreError, StoredCode, UserStore,
 };
-use crate::domain::{Mobile, User};
+use crate::domain::{Mobile, Purpose, User};
 
 #[derive(Default)]
 pub struct MemoryStore {
@@ -20,60 +23,224 @@ pub struct MemoryStore {
 #[derive(Default)]
 struct Data {
     users: HashMap<Mobile, User>,
-    codes: HashMap<Mobile, StoredCode>,
-    /// Count and end of window, by key.
-    counters: HashMap<String, (u32, i64)>,
+    /// By `Mobile::as_number`.
+    codes: Shards<u64, Code>,
+    /// Count and end of window, by `CounterKeys::of` the counter's key.
+    counters: Shards<u128, (u32, i64)>,
+    counter_keys: CounterKeys,
     /// Keys of `first_time`, with their expiry.
     flags: HashMap<String, i64>,
     /// The latest time a caller has told us, for sweeping.
     now: i64,
     writes_since_sweep: usize,
-    /// Items left by the last sweep.
+    /// Items left in the shard the last sweep read.
     kept_by_last_sweep: usize,
 }
 
-/// The fewest writes between two sweeps of expired items.
-const SWEEP_EVERY: usize = 1024;
+/// A code as this store keeps it: the ids as bytes where they are hex (as
+/// the service writes them), so that a live code costs no allocation.
+struct Code {
+    send_id: Packed<16>,
+    code_hash: Packed<32>,
+    purpose: Purpose,
+    attempts: u32,
+    code_expires_at: i64,
+    resend_at: i64,
+}
+
+impl Code {
+    fn new(pending: &PendingCode) -> Self {
+        Self {
+            send_id: Packed::new(&pending.send_id),
+            code_hash: Packed::new(&pending.code_hash),
+            purpose: pending.purpose,
+            attempts: 0,
+            code_expires_at: pending.code_expires_at,
+            resend_at: pending.resend_at,
+        }
+    }
+
+    fn stored(&self) -> StoredCode {
+        StoredCode {
+            send_id: self.send_id.to_string(),
+            code_hash: self.code_hash.to_string(),
+            purpose: self.purpose,
+            attempts: self.attempts,
+            code_expires_at: self.code_expires_at,
+            resend_at: self.resend_at,
+        }
+    }
+
+    fn is(&self, send_id: &str) -> bool {
+        self.send_id == Packed::new(send_id)
+    }
+
+    fn allows(&self, claim: &CodeClaim<'_>) -> bool {
+        claim.allows(self.is(claim.send_id), self.code_expires_at, self.attempts)
+    }
+}
+
+/// A string kept as `N` bytes when it is exactly `2N` lowercase hex digits
+/// (so that it reads back the same), as itself otherwise.
+#[derive(PartialEq, Eq)]
+enum Packed<const N: usize> {
+    Bytes([u8; N]),
+    Text(Box<str>),
+}
+
+impl<const N: usize> Packed<N> {
+    fn new(text: &str) -> Self {
+        let lowercase_hex = text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        let mut bytes = [0; N];
+        if lowercase_hex && hex::decode_to_slice(text, &mut bytes).is_ok() {
+            Self::Bytes(bytes)
+        } else {
+            Self::Text(text.into())
+        }
+    }
+}
+
+impl<const N: usize> std::fmt::Display for Packed<N> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Bytes(bytes) => f.write_str(&hex::encode(bytes)),
+            Self::Text(text) => f.write_str(text),
+        }
+    }
+}
+
+/// A counter's key as 128 bits: two SipHashes of it under this process's
+/// random keys. Two of a million keys meet with a chance of about 10⁻²⁷,
+/// and the store keeps no key text, which a live code's counters would
+/// otherwise spend more memory on than the code itself.
+#[derive(Default)]
+struct CounterKeys {
+    high: RandomState,
+    low: RandomState,
+}
+
+impl CounterKeys {
+    fn of(&self, counter: &Counter) -> u128 {
+        (u128::from(self.high.hash_one(&counter.key)) << 64) | u128::from(self.low.hash_one(&counter.key))
+    }
+}
+
+/// Shards of a map. Growing a map copies all of it and a sweep reads all
+/// of it, both under the store's one lock: with a million codes in one
+/// map, every request waited tens of milliseconds now and then. In
+/// shards, each grows and is swept on its own, a 64th of the items at a time.
+struct Shards<K, V> {
+    hasher: RandomState,
+    shards: Vec<HashMap<K, V>>,
+    /// The shard the next sweep reads.
+    next_sweep: usize,
+}
+
+const SHARDS: usize = 64;
+
+impl<K, V> Default for Shards<K, V> {
+    fn default() -> Self {
+        Self { hasher: RandomState::new(), shards: (0..SHARDS).map(|_| HashMap::new()).collect(), next_sweep: 0 }
+    }
+}
+
+impl<K: Hash + Eq, V> Shards<K, V> {
+    fn shard(&self, key: &K) -> usize {
+        // The top bits: the map inside hashes again, with other keys.
+        (self.hasher.hash_one(key) >> 58) as usize % SHARDS
+    }
+
+    fn get(&self, key: &K) -> Option<&V> {
+        self.shards[self.shard(key)].get(key)
+    }
+
+    fn get_mut(&mut self, key: &K) -> Option<&mut V> {
+        let shard = self.shard(key);
+        self.shards[shard].get_mut(key)
+    }
+
+    fn insert(&mut self, key: K, value: V) {
+        let shard = self.shard(&key);
+        self.shards[shard].insert(key, value);
+    }
+
+    fn remove(&mut self, key: &K) {
+        let shard = self.shard(key);
+        self.shards[shard].remove(key);
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.shards.iter().map(HashMap::len).sum()
+    }
+
+    /// Keeps what `keep` accepts in the next shard; returns how many it kept.
+    fn sweep_next(&mut self, mut keep: impl FnMut(&V) -> bool) -> usize {
+        let shard = &mut self.shards[self.next_sweep];
+        self.next_sweep = (self.next_sweep + 1) % SHARDS;
+        shard.retain(|_, value| keep(value));
+        shard.len()
+    }
+}
+
+/// The fewest writes between two sweeps of one shard of expired items.
+const SWEEP_EVERY: usize = 16;
 
 impl Data {
     /// Items a sweep looks at.
+    #[cfg(test)]
     fn expiring(&self) -> usize {
         self.codes.len() + self.counters.len() + self.flags.len()
     }
 
-    /// A sweep reads every expiring item, so it waits for as many writes as
-    /// the last one kept (and at least `SWEEP_EVERY`): each write pays for
-    /// a bounded share of a sweep however large the store, and the store
-    /// stays within about twice the items still live at the last sweep plus
-    /// what was written since. (A sweep every 1,024 writes read the whole
-    /// store each time: with 500,000 live items, 500 items per write.)
+    /// A sweep reads one shard of codes and one of counters, and waits for
+    /// as many writes as the last one kept (and at least `SWEEP_EVERY`):
+    /// each write pays for about one item's share of a sweep however large
+    /// the store, no sweep reads more than a shard, and after a round of
+    /// all shards the store holds about the items live at its start plus
+    /// those written during it. (Before shards, a sweep every 1,024 writes
+    /// read the whole store: with 500,000 live items, 500 items per write.)
     fn wrote(&mut self, now: Option<i64>) {
         self.now = self.now.max(now.unwrap_or(0));
         self.writes_since_sweep += 1;
         if self.writes_since_sweep >= SWEEP_EVERY.max(self.kept_by_last_sweep) {
             self.writes_since_sweep = 0;
             let now = self.now;
-            self.codes.retain(|_, c| c.code_expires_at.max(c.resend_at) > now);
-            self.counters.retain(|_, (_, ends)| *ends > now);
-            self.flags.retain(|_, expires_at| *expires_at > now);
-            self.kept_by_last_sweep = self.expiring();
+            if self.codes.next_sweep == 0 {
+                self.flags.retain(|_, expires_at| *expires_at > now);
+            }
+            self.kept_by_last_sweep = self.codes.sweep_next(|c| c.code_expires_at.max(c.resend_at) > now)
+                + self.counters.sweep_next(|(_, ends)| *ends > now);
         }
     }
 
     fn counter_allows(&self, counter: &Counter) -> bool {
-        self.counters.get(&counter.key).is_none_or(|(n, _)| *n < counter.limit)
+        self.counters.get(&self.counter_keys.of(counter)).is_none_or(|(n, _)| *n < counter.limit)
     }
 
     fn count(&mut self, counter: &Counter) -> u32 {
-        let entry = self.counters.entry(counter.key.clone()).or_insert((0, counter.window_ends));
-        entry.0 += 1;
-        entry.0
+        let key = self.counter_keys.of(counter);
+        if let Some((n, _)) = self.counters.get_mut(&key) {
+            *n += 1;
+            return *n;
+        }
+        self.counters.insert(key, (1, counter.window_ends));
+        1
     }
 
     fn uncount(&mut self, counter: &Counter) {
-        if let Some((n, _)) = self.counters.get_mut(&counter.key) {
+        if let Some((n, _)) = self.counters.get_mut(&self.counter_keys.of(counter)) {
             *n = n.saturating_sub(1);
         }
+    }
+
+    fn code(&self, mobile: &Mobile) -> Option<&Code> {
+        self.codes.get(&mobile.as_number())
+    }
+
+    /// The code `claim` names, if it still allows the write.
+    fn claimed(&mut self, mobile: &Mobile, claim: &CodeClaim<'_>) -> Option<&mut Code> {
+        self.codes.get_mut(&mobile.as_number()).filter(|c| c.allows(claim))
     }
 }
 
@@ -107,7 +274,7 @@ impl CodeStore for MemoryStore {
             (false, true) => return Err(BeginSmsError::NotRegistered),
             _ => {}
         }
-        if let Some(last) = data.codes.get(mobile).filter(|c| c.resend_at > now) {
+        if let Some(last) = data.code(mobile).filter(|c| c.resend_at > now) {
             return Err(BeginSmsError::TooFrequent { resend_at: last.resend_at });
         }
         if let Some(counter) = counters.iter().position(|c| !data.counter_allows(c)) {
@@ -116,25 +283,15 @@ impl CodeStore for MemoryStore {
         for counter in counters {
             data.count(counter);
         }
-        data.codes.insert(
-            mobile.clone(),
-            StoredCode {
-                send_id: pending.send_id.clone(),
-                code_hash: pending.code_hash.clone(),
-                purpose: pending.purpose,
-                attempts: 0,
-                code_expires_at: pending.code_expires_at,
-                resend_at: pending.resend_at,
-            },
-        );
+        data.codes.insert(mobile.as_number(), Code::new(pending));
         data.wrote(Some(now));
         Ok(())
     }
 
     async fn release_sms(&self, mobile: &Mobile, send_id: &str, counters: &[Counter]) -> Result<(), StoreError> {
         let mut data = self.lock();
-        if data.codes.get(mobile).is_some_and(|c| c.send_id == send_id) {
-            data.codes.remove(mobile);
+        if data.code(mobile).is_some_and(|c| c.is(send_id)) {
+            data.codes.remove(&mobile.as_number());
         }
         // Whatever became of the code, this send texted nothing.
         for counter in counters {
@@ -144,13 +301,12 @@ impl CodeStore for MemoryStore {
     }
 
     async fn find_code(&self, mobile: &Mobile, now: i64) -> Result<Option<StoredCode>, StoreError> {
-        Ok(self.lock().codes.get(mobile).filter(|c| c.code_expires_at > now).cloned())
+        Ok(self.lock().code(mobile).filter(|c| c.code_expires_at > now).map(Code::stored))
     }
 
     async fn record_failed_attempt(&self, mobile: &Mobile, claim: CodeClaim<'_>) -> Result<Option<u32>, StoreError> {
         let mut data = self.lock();
-        let code = data.codes.get_mut(mobile).filter(|c| claim.allows(c));
-        Ok(code.map(|c| {
+        Ok(data.claimed(mobile, &claim).map(|c| {
             c.attempts += 1;
             c.attempts
         }))
@@ -164,26 +320,26 @@ impl AccountStore for MemoryStore {
         if data.users.contains_key(&user.mobile) {
             return Err(CreateUserError::Registered);
         }
-        if !data.codes.get(&user.mobile).is_some_and(|c| claim.allows(c)) {
+        if data.claimed(&user.mobile, &claim).is_none() {
             return Err(CreateUserError::CodeGone);
         }
-        data.codes.remove(&user.mobile);
+        data.codes.remove(&user.mobile.as_number());
         data.users.insert(user.mobile.clone(), user.clone());
         Ok(())
     }
 
     async fn consume_code(&self, mobile: &Mobile, claim: CodeClaim<'_>) -> Result<(), ConsumeCodeError> {
         let mut data = self.lock();
-        if !data.codes.get(mobile).is_some_and(|c| claim.allows(c)) {
+        if data.claimed(mobile, &claim).is_none() {
             return Err(ConsumeCodeError::CodeGone);
         }
-        data.codes.remove(mobile);
+        data.codes.remove(&mobile.as_number());
         Ok(())
     }
 
     async fn reset_password(&self, user: &User, claim: CodeClaim<'_>) -> Result<(), ConsumeCodeError> {
         let mut data = self.lock();
-        if !data.codes.get(&user.mobile).is_some_and(|c| claim.allows(c)) {
+        if data.claimed(&user.mobile, &claim).is_none() {
             return Err(ConsumeCodeError::CodeGone);
         }
         let Some(stored) = data.users.get_mut(&user.mobile) else {
@@ -191,7 +347,7 @@ impl AccountStore for MemoryStore {
         };
         stored.password_hash.clone_from(&user.password_hash);
         stored.token_version = user.token_version;
-        data.codes.remove(&user.mobile);
+        data.codes.remove(&user.mobile.as_number());
         Ok(())
     }
 }
@@ -244,6 +400,16 @@ mod tests {
             resend_at: now + 60,
         };
         store.begin_sms(&mobile, &pending, &[], now).await.unwrap();
+    }
+
+    #[test]
+    fn ids_read_back_exactly_as_written_whether_packed_or_not() {
+        let hex = "0123456789abcdef0123456789abcdef";
+        for text in [hex, "0123456789ABCDEF0123456789ABCDEF", "s-1", "", "0123"] {
+            assert_eq!(Packed::<16>::new(text).to_string(), text);
+        }
+        assert!(matches!(Packed::<16>::new(hex), Packed::Bytes(_)));
+        assert!(Packed::<16>::new(hex) != Packed::<16>::new("0123456789ABCDEF0123456789ABCDEF"));
     }
 
     #[tokio::test]

@@ -57,10 +57,11 @@ pub struct CodeClaim<'a> {
 }
 
 impl CodeClaim<'_> {
-    /// Whether `code` is the claimed one and still usable: the same rule the
-    /// DynamoDB store writes as a condition expression.
-    pub fn allows(&self, code: &StoredCode) -> bool {
-        code.send_id == self.send_id && code.code_expires_at > self.now && code.attempts < self.max_attempts
+    /// Whether a code is still usable: the claimed one (`claimed`, as the
+    /// store compares send ids), not expired, with attempts left. The same
+    /// rule the DynamoDB store writes as a condition expression.
+    pub fn allows(&self, claimed: bool, code_expires_at: i64, attempts: u32) -> bool {
+        claimed && code_expires_at > self.now && attempts < self.max_attempts
     }
 }
 
