@@ -13,7 +13,7 @@ async fn main() -> ExitCode {
     // never waits on that write (issue 11). Not lossy: when the thread falls
     // behind by its whole buffer, logging waits rather than drops lines.
     let (writer, _flush_on_exit) =
-        tracing_appender::non_blocking::NonBlockingBuilder::default().lossy(false).finish(std::io::stderr());
+        tracing_appender::non_blocking::NonBlockingBuilder::default().lossy(false).finish(Batches::stderr());
     signup::telemetry::init_writing_to(Mode::Local, writer);
     match run().await {
         Ok(()) => ExitCode::SUCCESS,
@@ -21,6 +21,35 @@ async fn main() -> ExitCode {
             tracing::error!("local-api cannot start: {}", signup::telemetry::error_chain(e.as_ref()));
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Standard error for the log thread: the lines it has at hand go out in
+/// one write, and after each batch it gathers for a moment. A line sent to
+/// a thread that is waiting wakes it (a system call per line, as was a
+/// write per line); one sent while it is busy or gathering does not.
+struct Batches {
+    stderr: std::io::BufWriter<std::io::Stderr>,
+}
+
+impl Batches {
+    const GATHER: std::time::Duration = std::time::Duration::from_micros(200);
+
+    fn stderr() -> Self {
+        Self { stderr: std::io::BufWriter::with_capacity(64 * 1024, std::io::stderr()) }
+    }
+}
+
+impl std::io::Write for Batches {
+    fn write(&mut self, line: &[u8]) -> std::io::Result<usize> {
+        self.stderr.write(line)
+    }
+
+    /// The log thread flushes after each batch of lines it took off its queue.
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.stderr.flush()?;
+        std::thread::sleep(Self::GATHER);
+        Ok(())
     }
 }
 

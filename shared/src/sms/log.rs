@@ -18,8 +18,8 @@ pub struct LogSender {
 /// The outbox file, written by one thread of its own: a send queues its
 /// line and waits (asynchronously) until the thread has written it, so no
 /// request worker touches the disk, and a reader who has the response
-/// already finds the line. Lines queued while a write is under way go out
-/// together in the next single write.
+/// already finds the line. Lines queued while a write is under way, or
+/// within `GATHER` after it, go out together in the next single write.
 struct Outbox {
     lines: mpsc::Sender<Queued>,
 }
@@ -76,8 +76,16 @@ fn write_lines(path: &std::path::Path, queue: &mpsc::Receiver<Queued>) {
         for written in waiting.drain(..) {
             let _ = written.send(result);
         }
+        // Lines keep coming under load: gather them for a moment before
+        // waiting on the queue again. A send to a thread that is waiting
+        // wakes it (a system call per line, which cost more than the
+        // write); one to a thread that is busy or pausing does not.
+        std::thread::sleep(GATHER);
     }
 }
+
+/// How long the writer gathers lines after each write.
+const GATHER: std::time::Duration = std::time::Duration::from_micros(200);
 
 fn open_once<'f>(
     file: &'f mut Option<std::fs::File>,
