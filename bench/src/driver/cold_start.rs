@@ -154,18 +154,16 @@ pub async fn run(options: &Options) -> Result<(), String> {
         if !binary.exists() {
             return Err(format!("{} is missing: scripts/bench builds it", binary.display()));
         }
-        let mut counter = 0u64;
-        let mut fresh = |file: &str| -> Result<String, String> {
-            let mobile = subject.fresh_mobile.map(|family| {
-                counter += 1;
-                fixtures::mobile_number(family, counter)
-            });
-            event(file, mobile.as_deref())
-        };
-        let mut cold = Vec::new();
-        let mut first_response = Vec::new();
-        for _ in 0..options.runs {
-            emulator.load(vec![fresh(subject.cold_event)?]);
+    }
+    // Cold starts in rounds of one run per subject, so that whatever drifts
+    // during the section (moto's state, the machine) weighs on every subject
+    // alike; the ratios to the probes were the figures that moved most
+    // between runs when each subject had its 20 runs in a row.
+    let mut samples: Vec<Samples> = SUBJECTS.iter().map(|_| Samples::default()).collect();
+    for _ in 0..options.runs {
+        for (subject, samples) in SUBJECTS.iter().zip(&mut samples) {
+            let binary = options.bin_dir.join(subject.binary);
+            emulator.load(vec![samples.fresh(subject, subject.cold_event)?]);
             let started = Instant::now();
             let mut child = spawn(&binary, subject, &emulator, &moto, &secrets)?;
             let answers = emulator.answers(1, Duration::from_secs(30)).await;
@@ -174,19 +172,24 @@ pub async fn run(options: &Options) -> Result<(), String> {
             let answer = answers.map_err(|e| format!("{}: {e}", subject.name))?.remove(0);
             check(subject.name, &answer, subject.cold_status)?;
             let first_next = emulator.first_next().expect("an answer implies a /next");
-            cold.push(first_next.duration_since(started));
-            first_response.push(answer.answered_at.duration_since(answer.handed_at));
+            samples.cold.push(first_next.duration_since(started));
+            samples.first_response.push(answer.answered_at.duration_since(answer.handed_at));
         }
+    }
+
+    for (subject, mut samples) in SUBJECTS.iter().zip(samples) {
         let name = subject.name;
-        let (median, max) = median_max(&mut cold);
+        let (median, max) = median_max(&mut samples.cold);
         emit(format!("cold_start.{name}.median"), ms(median), "ms exec→first /next");
         emit(format!("cold_start.{name}.max"), ms(max), &format!("ms of {} runs", options.runs));
-        let (median, _) = median_max(&mut first_response);
+        let (median, _) = median_max(&mut samples.first_response);
         emit(format!("first_response.{name}.median"), ms(median), &format!("ms ({})", subject.cold_event));
 
-        let events = (0..options.events).map(|_| fresh(subject.warm_event)).collect::<Result<Vec<_>, _>>()?;
+        let events =
+            (0..options.events).map(|_| samples.fresh(subject, subject.warm_event)).collect::<Result<Vec<_>, _>>()?;
         emulator.load(events);
         let started = Instant::now();
+        let binary = options.bin_dir.join(subject.binary);
         let mut child = spawn(&binary, subject, &emulator, &moto, &secrets)?;
         let answers = emulator.answers(options.events, Duration::from_secs(30)).await;
         let memory = procfs::memory(child.id());
@@ -202,6 +205,25 @@ pub async fn run(options: &Options) -> Result<(), String> {
         emit(format!("rss.{name}.events_per_s"), options.events as f64 / elapsed.as_secs_f64(), "events/s in a row");
     }
     Ok(())
+}
+
+/// One subject's cold-start figures, and the numbers its events have used.
+#[derive(Default)]
+struct Samples {
+    used: u64,
+    cold: Vec<Duration>,
+    first_response: Vec<Duration>,
+}
+
+impl Samples {
+    /// `file`'s event, with a number of the subject's family not used before.
+    fn fresh(&mut self, subject: &Subject, file: &str) -> Result<String, String> {
+        let mobile = subject.fresh_mobile.map(|family| {
+            self.used += 1;
+            fixtures::mobile_number(family, self.used)
+        });
+        event(file, mobile.as_deref())
+    }
 }
 
 fn check(name: &str, answer: &super::emulator::Answer, want: u64) -> Result<(), String> {
