@@ -26,7 +26,14 @@ struct Outbox {
 
 struct Queued {
     line: String,
-    written: oneshot::Sender<Result<(), std::io::ErrorKind>>,
+    written: oneshot::Sender<Result<(), WriteFailed>>,
+}
+
+/// Why a batch was not written, for every send in it.
+#[derive(Clone)]
+struct WriteFailed {
+    kind: std::io::ErrorKind,
+    text: String,
 }
 
 /// At most this many bytes go out in one write.
@@ -46,7 +53,7 @@ impl Outbox {
         let (written, done) = oneshot::channel();
         let gone = || std::io::Error::other("the SMS outbox writer thread has stopped");
         self.lines.send(Queued { line, written }).map_err(|_| gone())?;
-        done.await.map_err(|_| gone())?.map_err(|kind| std::io::Error::new(kind, "writing the SMS outbox file"))
+        done.await.map_err(|_| gone())?.map_err(|failed| std::io::Error::new(failed.kind, failed.text))
     }
 }
 
@@ -58,8 +65,14 @@ fn write_lines(path: &std::path::Path, queue: &mpsc::Receiver<Queued>) {
     let mut file: Option<std::fs::File> = None;
     let mut batch = String::new();
     let mut waiting = Vec::new();
+    // A write that failed part way may have left half a line: the next
+    // write starts on a line of its own.
+    let mut half_line = false;
     while let Ok(first) = queue.recv() {
         batch.clear();
+        if half_line {
+            batch.push('\n');
+        }
         batch.push_str(&first.line);
         waiting.push(first.written);
         while batch.len() < MAX_BATCH_BYTES {
@@ -67,14 +80,21 @@ fn write_lines(path: &std::path::Path, queue: &mpsc::Receiver<Queued>) {
             batch.push_str(&next.line);
             waiting.push(next.written);
         }
-        let result = open_once(&mut file, path).and_then(|f| f.write_all(batch.as_bytes()));
-        if result.is_err() {
+        let result = match open_once(&mut file, path) {
+            Ok(opened) => {
+                let written = opened.write_all(batch.as_bytes());
+                half_line = written.is_err();
+                written
+            }
+            Err(e) => Err(e),
+        };
+        let result = result.map_err(|e| {
             // A later batch opens the file again rather than keep a handle that failed.
             file = None;
-        }
-        let result = result.map_err(|e| e.kind());
+            WriteFailed { kind: e.kind(), text: format!("SMS outbox file {}: {e}", path.display()) }
+        });
         for written in waiting.drain(..) {
-            let _ = written.send(result);
+            let _ = written.send(result.clone());
         }
         // Lines keep coming under load: gather them for a moment before
         // waiting on the queue again. A send to a thread that is waiting
@@ -180,6 +200,8 @@ mod tests {
         let (mobile, code) = sample(1);
         let first = sender.send_code(&mobile, &code, 5, Purpose::Register).await;
         assert!(matches!(first, Err(SmsError::Transport(_))), "{first:?}");
+        let reason = crate::telemetry::error_chain(&first.unwrap_err());
+        assert!(reason.contains("missing-dir") && reason.contains("No such file"), "{reason}");
         std::fs::create_dir(path.parent().unwrap()).expect("mkdir");
         sender.send_code(&mobile, &code, 5, Purpose::Register).await.expect("sent once the directory exists");
         assert_eq!(std::fs::read_to_string(&path).expect("outbox").lines().count(), 1);
