@@ -10,14 +10,13 @@ impl Mobile {
     /// Accepts `+86` / `0086` prefixes and ASCII spaces or hyphens anywhere;
     /// anything else, full-width digits included, is refused.
     pub fn parse(raw: &str) -> Result<Self, InvalidInput> {
+        // Most numbers come as the 11 digits already.
+        if is_eleven_digits(raw) {
+            return Ok(Self(raw.to_owned()));
+        }
         let compact: String = raw.chars().filter(|c| *c != ' ' && *c != '-').collect();
         let digits = compact.strip_prefix("+86").or_else(|| compact.strip_prefix("0086")).unwrap_or(&compact);
-        let bytes = digits.as_bytes();
-        let valid = bytes.len() == 11
-            && bytes[0] == b'1'
-            && (b'3'..=b'9').contains(&bytes[1])
-            && bytes.iter().all(u8::is_ascii_digit);
-        if valid {
+        if is_eleven_digits(digits) {
             Ok(Self(digits.to_owned()))
         } else {
             Err(InvalidInput::Mobile)
@@ -42,6 +41,12 @@ impl Mobile {
     pub fn masked(&self) -> String {
         format!("{}****{}", &self.0[..3], &self.0[7..])
     }
+}
+
+/// `1[3-9]` and nine more ASCII digits, nothing else.
+fn is_eleven_digits(digits: &str) -> bool {
+    let bytes = digits.as_bytes();
+    bytes.len() == 11 && bytes[0] == b'1' && (b'3'..=b'9').contains(&bytes[1]) && bytes.iter().all(u8::is_ascii_digit)
 }
 
 /// Debug shows the masked form so that a `{:?}` in a log never leaks a number.

@@ -98,15 +98,14 @@ impl SendSms<'_> {
         let mobile = &request.mobile;
         let policy = self.policy;
         let now = self.clock.now();
-        let limited: Vec<(Limit, Counter)> = [
+        let (limits, counters): (Vec<Limit>, Vec<Counter>) = [
             (Limit::PerMobile, self.limiter.sms_per_mobile(mobile, now)),
             (Limit::PerIp, self.limiter.sms_per_ip(request.client_ip, now)),
             (Limit::Budget, self.limiter.sms_budget(now)),
         ]
         .into_iter()
         .filter_map(|(limit, counter)| counter.map(|c| (limit, c)))
-        .collect();
-        let counters: Vec<Counter> = limited.iter().map(|(_, c)| c.clone()).collect();
+        .unzip();
 
         let code = SmsCode::generate(policy.length);
         let pending = PendingCode {
@@ -124,8 +123,7 @@ impl SendSms<'_> {
                 return Err(SendSmsError::TooFrequent { retry_after: (resend_at - now).max(1) as u64 })
             }
             Err(BeginSmsError::LimitReached { counter }) => {
-                let (limit, counter) = &limited[counter];
-                return Err(self.refusal(*limit, counter, now).await);
+                return Err(self.refusal(limits[counter], &counters[counter], now).await);
             }
             Err(BeginSmsError::Store(e)) => return Err(SendSmsError::Store(e)),
         }
