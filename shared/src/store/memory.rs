@@ -406,12 +406,14 @@ mod tests {
 
     #[test]
     fn ids_read_back_exactly_as_written_whether_packed_or_not() {
-        let hex = "0123456789abcdef0123456789abcdef";
-        for text in [hex, "0123456789ABCDEF0123456789ABCDEF", "s-1", "", "0123"] {
+        // 32 hex digits, as a send id is written, in lower and upper case.
+        let hex = "0123456789abcdef".repeat(2);
+        let upper = hex.to_uppercase();
+        for text in [hex.as_str(), upper.as_str(), "s-1", "", "0123"] {
             assert_eq!(Packed::<16>::new(text).to_string(), text);
         }
-        assert!(matches!(Packed::<16>::new(hex), Packed::Bytes(_)));
-        assert!(Packed::<16>::new(hex) != Packed::<16>::new("0123456789ABCDEF0123456789ABCDEF"));
+        assert!(matches!(Packed::<16>::new(&hex), Packed::Bytes(_)));
+        assert!(Packed::<16>::new(&hex) != Packed::<16>::new(&upper));
     }
 
     #[tokio::test]
