@@ -165,6 +165,11 @@ impl<K: Hash + Eq, V> Shards<K, V> {
         self.shards[shard].insert(key, value);
     }
 
+    fn entry(&mut self, key: K) -> std::collections::hash_map::Entry<'_, K, V> {
+        let shard = self.shard(&key);
+        self.shards[shard].entry(key)
+    }
+
     fn remove(&mut self, key: &K) {
         let shard = self.shard(key);
         self.shards[shard].remove(key);
@@ -221,13 +226,9 @@ impl Data {
     }
 
     fn count(&mut self, counter: &Counter) -> u32 {
-        let key = self.counter_keys.of(counter);
-        if let Some((n, _)) = self.counters.get_mut(&key) {
-            *n += 1;
-            return *n;
-        }
-        self.counters.insert(key, (1, counter.window_ends));
-        1
+        let entry = self.counters.entry(self.counter_keys.of(counter)).or_insert((0, counter.window_ends));
+        entry.0 += 1;
+        entry.0
     }
 
     fn uncount(&mut self, counter: &Counter) {
