@@ -149,11 +149,9 @@ pub async fn run(options: &Options) -> Result<(), String> {
     seed(store, options.runs + options.events).await;
     let emulator = Emulator::start().await.map_err(|e| format!("emulator: {e}"))?;
 
-    for subject in SUBJECTS {
-        let binary = options.bin_dir.join(subject.binary);
-        if !binary.exists() {
-            return Err(format!("{} is missing: scripts/bench builds it", binary.display()));
-        }
+    let binaries: Vec<_> = SUBJECTS.iter().map(|subject| options.bin_dir.join(subject.binary)).collect();
+    if let Some(missing) = binaries.iter().find(|binary| !binary.exists()) {
+        return Err(format!("{} is missing: scripts/bench builds it", missing.display()));
     }
     // Cold starts in rounds of one run per subject, so that whatever drifts
     // during the section (moto's state, the machine) weighs on every subject
@@ -161,11 +159,10 @@ pub async fn run(options: &Options) -> Result<(), String> {
     // between runs when each subject had its 20 runs in a row.
     let mut samples: Vec<Samples> = SUBJECTS.iter().map(|_| Samples::default()).collect();
     for _ in 0..options.runs {
-        for (subject, samples) in SUBJECTS.iter().zip(&mut samples) {
-            let binary = options.bin_dir.join(subject.binary);
+        for ((subject, binary), samples) in SUBJECTS.iter().zip(&binaries).zip(&mut samples) {
             emulator.load(vec![samples.fresh(subject, subject.cold_event)?]);
             let started = Instant::now();
-            let mut child = spawn(&binary, subject, &emulator, &moto, &secrets)?;
+            let mut child = spawn(binary, subject, &emulator, &moto, &secrets)?;
             let answers = emulator.answers(1, Duration::from_secs(30)).await;
             let _ = child.kill();
             let _ = child.wait();
@@ -177,7 +174,7 @@ pub async fn run(options: &Options) -> Result<(), String> {
         }
     }
 
-    for (subject, mut samples) in SUBJECTS.iter().zip(samples) {
+    for ((subject, binary), mut samples) in SUBJECTS.iter().zip(&binaries).zip(samples) {
         let name = subject.name;
         let (median, max) = median_max(&mut samples.cold);
         emit(format!("cold_start.{name}.median"), ms(median), "ms exec→first /next");
@@ -189,8 +186,7 @@ pub async fn run(options: &Options) -> Result<(), String> {
             (0..options.events).map(|_| samples.fresh(subject, subject.warm_event)).collect::<Result<Vec<_>, _>>()?;
         emulator.load(events);
         let started = Instant::now();
-        let binary = options.bin_dir.join(subject.binary);
-        let mut child = spawn(&binary, subject, &emulator, &moto, &secrets)?;
+        let mut child = spawn(binary, subject, &emulator, &moto, &secrets)?;
         let answers = emulator.answers(options.events, Duration::from_secs(30)).await;
         let memory = procfs::memory(child.id());
         let elapsed = started.elapsed();

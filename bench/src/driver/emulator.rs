@@ -84,9 +84,8 @@ impl Emulator {
         self.shared.session().first_next
     }
 
-    /// Waits until `n` answers of this session have come back.
-    /// Waits for `n` answers in all, however long moto takes, but fails
-    /// when `stall` passes without a new one.
+    /// Waits until `n` answers of this session have come back, however long
+    /// moto takes, but fails when `stall` passes without a new one.
     pub async fn answers(&self, n: usize, stall: Duration) -> Result<Vec<Answer>, String> {
         let mut rx = self.shared.answered.subscribe();
         loop {
