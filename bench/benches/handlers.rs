@@ -135,10 +135,9 @@ fn routes(c: &mut Criterion) {
 }
 
 /// One round of `n` computations started together, as the service runs them
-/// under load: each is a task that takes one of the hasher's permits (it
-/// admits one per core) and computes on its own thread of Tokio's blocking
-/// pool, threads the pool keeps between rounds. Returns when all `n` are done:
-/// the iteration's time is the round's wall time.
+/// under load: each is a task whose job one of the hasher's threads (one per
+/// core, kept between rounds) computes. Returns when all `n` are done: the
+/// iteration's time is the round's wall time.
 fn all_at_once<F, Fut>(rt: &Runtime, n: usize, one: F)
 where
     F: Fn() -> Fut,

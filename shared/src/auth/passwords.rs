@@ -1,30 +1,36 @@
 //! argon2id password hashing with OWASP's parameters (19 MiB, t=2, p=1).
 //!
 //! Hashing is CPU-bound for tens of milliseconds and needs 19 MiB, so it
-//! runs on Tokio's blocking pool, never on the request executor, and at
-//! most one hash per core runs at once (more would only queue inside the
-//! CPU and multiply the memory): requests beyond that wait their turn. Each
-//! running hash borrows its 19 MiB of blocks from a pool and gives them
-//! back, so memory stays at one block set per core instead of growing with
-//! every blocking thread's allocator arena.
+//! runs on threads of its own, never on the request executor, and at most
+//! one hash per core runs at once (more would only queue inside the CPU and
+//! multiply the memory): requests beyond that queue. A hashing thread takes
+//! the next queued job as soon as it finishes one, with no hand-off through
+//! the executor in between, so under load the cores do nothing but hash.
+//! Threads start only when every running one is busy, and each hash borrows
+//! its 19 MiB of blocks from a pool and gives them back, so memory stays at
+//! one block set per hash that ever ran at once: a Lambda instance, which
+//! serves one request at a time, keeps one thread and one block set.
 
-use std::sync::{Arc, Mutex};
+use std::collections::VecDeque;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use argon2::password_hash::{rand_core::OsRng, Output, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
-use tokio::sync::Semaphore;
+use tokio::sync::oneshot;
 
 use crate::domain::Password;
 
-/// Hashing could not run: a broken parameter set or a lost blocking task.
+/// Hashing could not run: a broken parameter set or a lost hashing thread.
 #[derive(Debug, thiserror::Error)]
 pub enum HashError {
     #[error("argon2 could not hash")]
     Argon2(#[source] argon2::Error),
     #[error("argon2 could not encode the hash")]
     Encoding(#[source] argon2::password_hash::Error),
-    #[error("the hashing task did not finish")]
-    Task(#[source] tokio::task::JoinError),
+    #[error("no hashing thread could be started")]
+    NoThread(#[source] std::io::Error),
+    #[error("the hashing thread stopped before answering")]
+    Lost,
 }
 
 /// An argon2id PHC string with the production parameters and a random salt
@@ -40,16 +46,107 @@ fn params() -> Params {
     Params::new(19 * 1024, 2, 1, Some(HASH_LEN)).expect("OWASP argon2 parameters are valid")
 }
 
-/// Computations at once and their reusable memory.
-struct Pool {
-    permits: Arc<Semaphore>,
+/// One queued computation: runs with a block set and answers through its
+/// own channel (the job skips the work if the caller has gone).
+type Job = Box<dyn FnOnce(&mut Vec<Block>) + Send>;
+
+/// The queue, the hashing threads and their reusable memory, shared by the
+/// threads and by the [`Pool`] that feeds them.
+struct Shared {
+    state: Mutex<State>,
+    /// Signalled when a job is queued or the pool closes.
+    work: Condvar,
     blocks: Mutex<Vec<Vec<Block>>>,
 }
 
-impl Pool {
-    fn lock_blocks(&self) -> std::sync::MutexGuard<'_, Vec<Vec<Block>>> {
+struct State {
+    jobs: VecDeque<Job>,
+    /// Threads started and not yet ended, at most `at_once`.
+    threads: usize,
+    /// Threads waiting for a job.
+    idle: usize,
+    at_once: usize,
+    /// Set when the last hasher is dropped: threads end once the queue is empty.
+    closed: bool,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // Jobs run outside the lock, so a panicking job cannot poison it;
+        // recovering keeps the queue usable regardless.
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn lock_blocks(&self) -> MutexGuard<'_, Vec<Vec<Block>>> {
         // A panic mid-hash leaves at worst one block set out of the pool.
         self.blocks.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// A hashing thread: takes jobs until the pool closes and the queue is empty.
+    fn serve(&self) {
+        loop {
+            let job = {
+                let mut state = self.lock();
+                loop {
+                    if let Some(job) = state.jobs.pop_front() {
+                        break job;
+                    }
+                    if state.closed {
+                        state.threads -= 1;
+                        return;
+                    }
+                    state.idle += 1;
+                    state = self.work.wait(state).unwrap_or_else(|poisoned| poisoned.into_inner());
+                    state.idle -= 1;
+                }
+            };
+            let mut blocks = self.lock_blocks().pop().unwrap_or_default();
+            // A panic inside argon2 drops this job's answer (its caller sees
+            // `Lost`) and its block set, and the thread goes on.
+            let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&mut blocks)));
+            if ran.is_ok() {
+                self.lock_blocks().push(blocks);
+            }
+        }
+    }
+}
+
+/// Owned by the hashers: when the last one goes, the threads are told to end.
+struct Pool {
+    shared: Arc<Shared>,
+}
+
+impl Drop for Pool {
+    fn drop(&mut self) {
+        self.shared.lock().closed = true;
+        self.shared.work.notify_all();
+    }
+}
+
+impl Pool {
+    /// Queues `job`, starting a thread if every running one is busy and
+    /// fewer than `at_once` run.
+    fn submit(&self, job: Job) -> Result<(), HashError> {
+        let mut state = self.shared.lock();
+        state.jobs.push_back(job);
+        if state.jobs.len() <= state.idle {
+            self.shared.work.notify_one();
+            return Ok(());
+        }
+        if state.threads < state.at_once {
+            let shared = self.shared.clone();
+            match std::thread::Builder::new().name("argon2".into()).spawn(move || shared.serve()) {
+                Ok(_) => state.threads += 1,
+                // With no thread at all the job would wait forever: refuse it.
+                Err(e) if state.threads == 0 => {
+                    state.jobs.pop_back();
+                    return Err(HashError::NoThread(e));
+                }
+                // Otherwise a running thread will take it.
+                Err(_) => {}
+            }
+        }
+        Ok(())
     }
 }
 
@@ -69,8 +166,9 @@ impl Default for PasswordHasher {
 
 impl PasswordHasher {
     pub fn with_parallelism(at_once: usize) -> Self {
-        let pool = Pool { permits: Arc::new(Semaphore::new(at_once.max(1))), blocks: Mutex::new(Vec::new()) };
-        Self { pool: Arc::new(pool), params: params() }
+        let state = State { jobs: VecDeque::new(), threads: 0, idle: 0, at_once: at_once.max(1), closed: false };
+        let shared = Shared { state: Mutex::new(state), work: Condvar::new(), blocks: Mutex::new(Vec::new()) };
+        Self { pool: Arc::new(Pool { shared: Arc::new(shared) }), params: params() }
     }
 
     /// A hasher that makes argon2id hashes of `memory_kib` KiB and
@@ -97,22 +195,20 @@ impl PasswordHasher {
         Ok(known && matches)
     }
 
-    /// Runs `f` on the blocking pool once a permit is free, with a block set from the pool.
+    /// Runs `f` on a hashing thread with a block set from the pool, once the
+    /// jobs queued before it have started. If the caller stops waiting (its
+    /// request was dropped) before a thread takes the job, `f` never runs.
     async fn run<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static,
     ) -> Result<T, HashError> {
-        let permit = self.pool.permits.clone().acquire_owned().await.expect("the semaphore is never closed");
-        let pool = self.pool.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut blocks = pool.lock_blocks().pop().unwrap_or_default();
-            let result = f(&mut blocks);
-            pool.lock_blocks().push(blocks);
-            drop(permit);
-            result
-        })
-        .await
-        .map_err(HashError::Task)
+        let (answer, answered) = oneshot::channel();
+        self.pool.submit(Box::new(move |blocks: &mut Vec<Block>| {
+            if !answer.is_closed() {
+                let _ = answer.send(f(blocks));
+            }
+        }))?;
+        answered.await.map_err(|_| HashError::Lost)
     }
 }
 
@@ -232,8 +328,43 @@ mod tests {
         assert_eq!(parsed.algorithm, Algorithm::Argon2id.ident());
     }
 
+    /// The pool's state as the tests read it: (threads, idle, block sets kept).
+    fn pool_of(hasher: &PasswordHasher) -> (usize, usize, usize) {
+        let shared = &hasher.pool.shared;
+        let state = shared.lock();
+        (state.threads, state.idle, shared.lock_blocks().len())
+    }
+
     #[tokio::test]
-    async fn no_more_hashes_run_at_once_than_permits() {
+    async fn no_more_jobs_run_at_once_than_the_pool_allows_and_the_rest_queue() {
+        use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+        let hasher = PasswordHasher::with_parallelism(2);
+        let (running, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let jobs: Vec<_> = (0..6)
+            .map(|_| {
+                let (hasher, running, most) = (hasher.clone(), running.clone(), most.clone());
+                tokio::spawn(async move {
+                    hasher
+                        .run(move |_| {
+                            most.fetch_max(running.fetch_add(1, SeqCst) + 1, SeqCst);
+                            std::thread::sleep(std::time::Duration::from_millis(30));
+                            running.fetch_sub(1, SeqCst);
+                        })
+                        .await
+                        .unwrap()
+                })
+            })
+            .collect();
+        for job in jobs {
+            job.await.unwrap();
+        }
+        println!("6 jobs queued at once, 2 allowed: at most {} ran together", most.load(SeqCst));
+        assert_eq!(most.load(SeqCst), 2);
+        assert_eq!(pool_of(&hasher).0, 2, "two threads started, no more");
+    }
+
+    #[tokio::test]
+    async fn concurrent_hashes_reuse_one_block_set_per_thread() {
         let hasher = PasswordHasher::with_parallelism(2);
         let tasks: Vec<_> = (0..6)
             .map(|_| {
@@ -244,6 +375,71 @@ mod tests {
         for task in tasks {
             task.await.unwrap();
         }
-        assert!(hasher.pool.blocks.lock().unwrap().len() <= 2, "one block set per permit, reused");
+        let (threads, _, blocks) = pool_of(&hasher);
+        assert!(threads <= 2 && blocks <= threads, "{threads} threads, {blocks} block sets");
+    }
+
+    #[tokio::test]
+    async fn hashes_one_after_another_keep_one_thread_and_one_block_set() {
+        // A Lambda instance serves one request at a time: its memory must
+        // stay at one block set however many cores it reports.
+        let hasher = PasswordHasher::with_parallelism(4);
+        for _ in 0..3 {
+            hasher.hash(&pw("some password")).await.unwrap();
+            // The thread's answer arrives just before it goes idle again.
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+            while pool_of(&hasher).1 == 0 {
+                assert!(std::time::Instant::now() < deadline, "the thread never went idle");
+                tokio::task::yield_now().await;
+            }
+        }
+        assert_eq!(pool_of(&hasher), (1, 1, 1));
+    }
+
+    #[tokio::test]
+    async fn a_job_whose_caller_stopped_waiting_is_never_computed() {
+        use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+        use std::time::Duration;
+        let hasher = PasswordHasher::with_parallelism(1);
+        let computed = Arc::new(AtomicUsize::new(0));
+        let busy = tokio::spawn({
+            let hasher = hasher.clone();
+            async move { hasher.run(|_| std::thread::sleep(Duration::from_millis(200))).await.unwrap() }
+        });
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let counted = computed.clone();
+        let gave_up =
+            tokio::time::timeout(Duration::from_millis(20), hasher.run(move |_| counted.fetch_add(1, SeqCst))).await;
+        assert!(gave_up.is_err(), "the only thread was busy, so the job was still queued");
+        busy.await.unwrap();
+        let counted = computed.clone();
+        hasher.run(move |_| counted.fetch_add(1, SeqCst)).await.unwrap();
+        assert_eq!(computed.load(SeqCst), 1, "only the job someone waited for ran");
+    }
+
+    #[tokio::test]
+    async fn a_panic_while_hashing_fails_that_request_and_the_thread_goes_on() {
+        let hasher = PasswordHasher::with_parallelism(1);
+        let lost = hasher.run(|_| -> () { panic!("a hash that panics") }).await;
+        assert!(matches!(lost, Err(HashError::Lost)), "{lost:?}");
+        assert!(hasher.verify("whatever1", None).await.is_ok());
+        assert_eq!(pool_of(&hasher).0, 1, "the same thread served the next job");
+    }
+
+    #[tokio::test]
+    async fn dropping_the_last_hasher_ends_its_threads() {
+        let hasher = PasswordHasher::with_parallelism(2);
+        let shared = hasher.pool.shared.clone();
+        let (a, b) = (hasher.clone(), hasher.clone());
+        let password = pw("some password");
+        let (x, y) = tokio::join!(a.hash(&password), b.hash(&password));
+        x.unwrap();
+        y.unwrap();
+        drop((a, b, hasher));
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while shared.lock().threads > 0 {
+            assert!(std::time::Instant::now() < deadline, "threads still running");
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
     }
 }
