@@ -1,16 +1,13 @@
 //! Warm handler latency in-process: each route through
-//! `signup::http::handle` with the memory store, argon2 on its own (so
-//! register and login split into the hash and the rest; and a round of one
-//! hash per core at once, the machine's hashing capacity), and check-mobile
-//! and login with 1,000 to 1,000,000 users in the store. "The rest" of
-//! register and login is timed directly, through services whose hasher
-//! uses argon2's lowest cost.
+//! `signup::http::handle` with the memory store, and check-mobile and login
+//! with 1,000 to 1,000,000 users in the store. Register and login split
+//! into the hash (benches/argon2.rs) and the rest, which is timed directly,
+//! through services whose hasher uses argon2's lowest cost.
 //!
 //! Run by `scripts/bench`; `BENCH_QUICK=1` keeps only the 1,000-user store.
 //! No tracing subscriber is installed: the access log line costs what a
 //! disabled `tracing` call costs, not the local API's formatting.
 
-use std::future::Future;
 use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -98,57 +95,6 @@ fn routes(c: &mut Criterion) {
     group.finish();
 
     rest(c, &rt);
-
-    let mut group = c.benchmark_group("argon2");
-    group.sampling_mode(SamplingMode::Flat);
-    let hasher = PasswordHasher::default();
-    let password = Password::parse(PASSWORD, PasswordPolicy::default()).expect("valid password");
-    let stored = real_hash(&rt);
-    group.bench_function("hash", |b| b.iter(|| rt.block_on(hasher.hash(&password)).expect("hash")));
-    group.bench_function("verify", |b| {
-        b.iter(|| assert!(rt.block_on(hasher.verify(PASSWORD, Some(&stored))).expect("verify")))
-    });
-    // The machine's hashing capacity: one hash per core at once, as under
-    // load, where they share the cache and memory bandwidth.
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    group.bench_function("hash_all_cores", |b| {
-        b.iter(|| {
-            all_at_once(&rt, cores, || {
-                let (hasher, password) = (hasher.clone(), password.clone());
-                async move {
-                    hasher.hash(&password).await.expect("hash");
-                }
-            })
-        })
-    });
-    group.bench_function("verify_all_cores", |b| {
-        b.iter(|| {
-            all_at_once(&rt, cores, || {
-                let (hasher, stored) = (hasher.clone(), stored.clone());
-                async move {
-                    assert!(hasher.verify(PASSWORD, Some(&stored)).await.expect("verify"));
-                }
-            })
-        })
-    });
-    group.finish();
-}
-
-/// One round of `n` computations started together, as the service runs them
-/// under load: each is a task whose job one of the hasher's threads (one per
-/// core, kept between rounds) computes. Returns when all `n` are done: the
-/// iteration's time is the round's wall time.
-fn all_at_once<F, Fut>(rt: &Runtime, n: usize, one: F)
-where
-    F: Fn() -> Fut,
-    Fut: Future<Output = ()> + Send + 'static,
-{
-    rt.block_on(async {
-        let round: Vec<_> = (0..n).map(|_| tokio::spawn(one())).collect();
-        for task in round {
-            task.await.expect("the computation finishes");
-        }
-    })
 }
 
 /// Register (a new number of `family` each time, its code seeded outside

@@ -4,9 +4,11 @@
 //!
 //! ```text
 //! bench cold-start  <bin dir> <runs> <events>   figures 1 and 4 (functions)
-//! bench throughput  <bin dir> <seconds> <scratch dir>   figures 3 and 4 (local API)
+//! bench throughput  <bin dir> <seconds> <scratch dir> [cheap|hashing|peer|all]
+//!                                               figures 3 and 4 (local API), all parts by default
 //! bench capacity                                figure 5 (DynamoDB on moto)
-//! bench criterion   <criterion home>            figure 2 and 5 (scale), from criterion's output
+//! bench criterion   <criterion home> [prefix]   figure 2 and 5 (scale), from criterion's output,
+//!                                               named <prefix>.<id> (warm by default)
 //! bench sizes       <bin dir>                   figure 4 (sizes)
 //! bench table       <figures file>              derived ratios and the table
 //! ```
@@ -70,10 +72,17 @@ async fn run(args: &[String]) -> Result<(), String> {
                 connections: 64,
                 hash_connections: 8,
             };
-            throughput::run(&options).await
+            let part = match args.get(5) {
+                Some(name) => throughput::Part::parse(name)?,
+                None => throughput::Part::All,
+            };
+            throughput::run(&options, part).await
         }
         Some("capacity") => capacity::run().await,
-        Some("criterion") => report::criterion(&PathBuf::from(arg(args, 2, "criterion home")?)),
+        Some("criterion") => {
+            let prefix = args.get(3).map_or("warm", String::as_str);
+            report::criterion(&PathBuf::from(arg(args, 2, "criterion home")?), prefix)
+        }
         Some("sizes") => {
             let bin_dir = PathBuf::from(arg(args, 2, "bin dir")?);
             let binaries = ["send-sms", "check-mobile", "register", "login", "local-api", "probe", "floor"];

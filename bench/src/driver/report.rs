@@ -6,8 +6,9 @@ use std::path::Path;
 
 use bench::figures::{self, emit, Figure};
 
-/// Each benchmark's median from `<criterion home>/**/new/{benchmark,estimates}.json`.
-pub fn criterion(home: &Path) -> Result<(), String> {
+/// Each benchmark's median from `<criterion home>/**/new/{benchmark,estimates}.json`,
+/// as `<prefix>.<benchmark id>`.
+pub fn criterion(home: &Path, prefix: &str) -> Result<(), String> {
     let mut found = Vec::new();
     collect(home, &mut found);
     if found.is_empty() {
@@ -15,7 +16,7 @@ pub fn criterion(home: &Path) -> Result<(), String> {
     }
     found.sort_by(|a, b| a.0.cmp(&b.0));
     for (id, median_ns) in found {
-        emit(format!("warm.{}", id.replace('/', ".")), median_ns / 1e3, "µs median, in-process");
+        emit(format!("{prefix}.{}", id.replace('/', ".")), median_ns / 1e3, "µs median, in-process");
     }
     Ok(())
 }
@@ -83,14 +84,21 @@ pub fn derived(all: &[Figure]) -> Vec<Figure> {
     }
     // What the cores can hash: `cores` hashes at once compete for the cache
     // and memory bandwidth, so each is slower than one alone. The bound is
-    // `cores` ÷ the wall time of such a round when the run measured it, else
-    // `cores` ÷ one hash alone; the one-at-a-time bound is printed beside it.
+    // `cores` ÷ the wall time of such a round, measured right before the
+    // hashing scenarios (`bound.*`: this machine's speed drifts by more than
+    // the target's margin over minutes), else earlier in the run (`warm.*`),
+    // else `cores` ÷ one hash alone; the one-at-a-time bound is printed beside it.
     let per_s = |us: Option<f64>| us.map(|us| cores * 1e6 / us);
-    let at_once = |what: &str| format!("{what}/s = {cores} cores ÷ time for {cores} {what} at once");
+    let when = match get("bound.argon2.hash_all_cores") {
+        Some(_) => ", measured right before the hashing scenarios",
+        None => "",
+    };
+    let at_once = |what: &str| format!("{what}/s = {cores} cores ÷ time for {cores} {what} at once{when}");
     let alone = |what: &str, median: &str| format!("{what}/s = {cores} cores ÷ {median} median, one at a time");
     let (hash_alone, verify_alone) = (per_s(hash), per_s(verify));
-    let hash_all = per_s(get("warm.argon2.hash_all_cores"));
-    let verify_all = per_s(get("warm.argon2.verify_all_cores"));
+    let round = |name: &str| get(&format!("bound.argon2.{name}")).or_else(|| get(&format!("warm.argon2.{name}")));
+    let hash_all = per_s(round("hash_all_cores"));
+    let verify_all = per_s(round("verify_all_cores"));
     let hash_bound = hash_all.or(hash_alone);
     let verify_bound = verify_all.or(verify_alone);
     let hash_unit = if hash_all.is_some() { at_once("hashes") } else { alone("hashes", "hash") };

@@ -186,8 +186,50 @@ fn report(
     server.emit_peak_rss(rss_figure)
 }
 
-pub async fn run(options: &Options) -> Result<(), String> {
+/// Which scenarios a `bench throughput` call runs, so that the benchmark
+/// command can measure the argon2 bound right before the hashing ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// The floor, check-mobile free and taken, send.
+    Cheap,
+    /// Login and the register flow.
+    Hashing,
+    /// The Django + DRF + Redis peer, every scenario.
+    Peer,
+    All,
+}
+
+impl Part {
+    pub fn parse(name: &str) -> Result<Self, String> {
+        match name {
+            "cheap" => Ok(Self::Cheap),
+            "hashing" => Ok(Self::Hashing),
+            "peer" => Ok(Self::Peer),
+            "all" => Ok(Self::All),
+            other => Err(format!("throughput part {other}: expected cheap, hashing, peer or all")),
+        }
+    }
+
+    fn runs(self, part: Part) -> bool {
+        self == Part::All || self == part
+    }
+}
+
+pub async fn run(options: &Options, part: Part) -> Result<(), String> {
     let client = reqwest::Client::new();
+    if part.runs(Part::Cheap) {
+        cheap(options, &client).await?;
+    }
+    if part.runs(Part::Hashing) {
+        hashing(options, &client).await?;
+    }
+    if part.runs(Part::Peer) {
+        django(options, &client).await?;
+    }
+    Ok(())
+}
+
+async fn cheap(options: &Options, client: &reqwest::Client) -> Result<(), String> {
     let c = options.connections;
 
     let floor = start(options, "floor", "floor")?;
@@ -205,7 +247,7 @@ pub async fn run(options: &Options) -> Result<(), String> {
 
     let api = start(options, "local-api", "check_mobile_taken")?;
     let taken = fixtures::mobile_number(3, 2);
-    register_one(&client, &api, &taken).await?;
+    register_one(client, &api, &taken).await?;
     let result = wrk(options, &format!("{}/user/mobile/{taken}/", api.base()), c, None, &[])?;
     if result.not_2xx != result.requests {
         return Err(format!(
@@ -221,12 +263,14 @@ pub async fn run(options: &Options) -> Result<(), String> {
     let result = wrk(options, &format!("{}/user/sms/", api.base()), c, Some("send.lua"), &[])?;
     expect_all_2xx("send", &result)?;
     report("send", c, &result, &api, "rss.local_api.send.peak")?;
-    drop(api);
+    Ok(())
+}
 
+async fn hashing(options: &Options, client: &reqwest::Client) -> Result<(), String> {
     let h = options.hash_connections;
     let api = start(options, "local-api", "login")?;
     let user = fixtures::mobile_number(3, 3);
-    register_one(&client, &api, &user).await?;
+    register_one(client, &api, &user).await?;
     let result =
         wrk(options, &format!("{}/user/login/", api.base()), h, Some("login.lua"), &[("BENCH_USERNAME", user)])?;
     expect_all_2xx("login", &result)?;
@@ -234,10 +278,7 @@ pub async fn run(options: &Options) -> Result<(), String> {
     drop(api);
 
     let api = start(options, "local-api", "register_flow")?;
-    register_flow(options, &client, &api, "register_flow", "rss.local_api.register_flow.peak").await?;
-    drop(api);
-
-    django(options, &client).await
+    register_flow(options, client, &api, "register_flow", "rss.local_api.register_flow.peak").await
 }
 
 fn expect_all_2xx(name: &str, result: &WrkResult) -> Result<(), String> {
