@@ -511,8 +511,11 @@ fn sms_code_secret<F: Fn(&str) -> Option<String>>(
 ) -> Result<SecretSlice<u8>, ConfigError> {
     match secret_value(env, SMS_CODE_SECRET, MIN_SMS_CODE_SECRET_BYTES)? {
         Some(secret) => Ok(secret),
-        // Locally the code key comes from the JWT secret, as before the two were split.
-        None if mode == Mode::Local => jwt_secret(env, mode, true),
+        // Locally the code key comes from the JWT secret, as before the two
+        // were split; with neither set, a random key of its own (the JWT
+        // secret's absence is warned about once, by `jwt_secret`).
+        None if mode == Mode::Local => Ok(secret_value(env, JWT_SECRET, MIN_JWT_SECRET_BYTES)?
+            .unwrap_or_else(|| random_key(MIN_SMS_CODE_SECRET_BYTES))),
         None if needed => Err(missing_in_lambda(SMS_CODE_SECRET)),
         None => Ok(random_key(MIN_SMS_CODE_SECRET_BYTES)),
     }

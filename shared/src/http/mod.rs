@@ -46,7 +46,7 @@ pub async fn handle<S: Scope>(services: &Services, client_ip: Option<IpAddr>, re
         "request",
         method = %req.method(),
         route = tracing::field::Empty,
-        client_ip = %client_ip.map_or_else(|| "-".to_owned(), |ip| ip.to_string()),
+        client_ip = %ClientIp(client_ip),
         mobile = tracing::field::Empty,
     );
     async move {
@@ -62,6 +62,18 @@ pub async fn handle<S: Scope>(services: &Services, client_ip: Option<IpAddr>, re
     }
     .instrument(span)
     .await
+}
+
+/// The client's address in the request span, `-` when unknown.
+struct ClientIp(Option<IpAddr>);
+
+impl std::fmt::Display for ClientIp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(ip) => ip.fmt(f),
+            None => f.write_str("-"),
+        }
+    }
 }
 
 async fn route_and_answer<S: Scope>(services: &Services, client_ip: Option<IpAddr>, req: Request) -> Response {

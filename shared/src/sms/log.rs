@@ -117,6 +117,15 @@ fn open_once<'f>(
     Ok(file.as_mut().expect("opened above"))
 }
 
+/// One line of the outbox file, as JSON.
+#[derive(serde::Serialize)]
+struct OutboxLine<'a> {
+    mobile: &'a str,
+    code: &'a str,
+    purpose: &'a str,
+    text: &'a str,
+}
+
 impl LogSender {
     pub fn new(outbox: Option<PathBuf>) -> Self {
         Self { outbox: outbox.map(Outbox::start) }
@@ -137,13 +146,10 @@ impl SmsSender for LogSender {
         let Some(outbox) = &self.outbox else {
             return Ok(());
         };
-        let line = serde_json::json!({
-            "mobile": mobile.as_str(),
-            "code": code.expose(),
-            "purpose": purpose.as_str(),
-            "text": text,
-        });
-        outbox.append(format!("{line}\n")).await.map_err(|e| SmsError::Transport(Box::new(e)))
+        let line = OutboxLine { mobile: mobile.as_str(), code: code.expose(), purpose: purpose.as_str(), text: &text };
+        let mut line = serde_json::to_string(&line).expect("strings always serialize");
+        line.push('\n');
+        outbox.append(line).await.map_err(|e| SmsError::Transport(Box::new(e)))
     }
 }
 
