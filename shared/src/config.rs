@@ -268,15 +268,24 @@ impl Settings {
                 ),
             });
         }
-        let mut fetched = HashMap::new();
-        for secret in needs {
-            let arn = env.required(secret.arn, "for this function (the ARN of its Secrets Manager secret)")?;
-            let value = source.secret(&arn).await.map_err(|e| ConfigError {
-                var: secret.arn,
-                reason: format!("could not read the secret: {}", crate::telemetry::error_chain(e.as_ref())),
-            })?;
-            fetched.insert(secret.name, value);
-        }
+        let arns = needs
+            .iter()
+            .map(|secret| {
+                let arn = env.required(secret.arn, "for this function (the ARN of its Secrets Manager secret)")?;
+                Ok((secret, arn))
+            })
+            .collect::<Result<Vec<_>, ConfigError>>()?;
+        // All at once: a cold start waits for one round trip, not one per secret.
+        let reads = arns.iter().map(|(secret, arn)| async move {
+            match source.secret(arn).await {
+                Ok(value) => Ok((secret.name, value)),
+                Err(e) => Err(ConfigError {
+                    var: secret.arn,
+                    reason: format!("could not read the secret: {}", crate::telemetry::error_chain(e.as_ref())),
+                }),
+            }
+        });
+        let fetched: HashMap<_, _> = futures_util::future::try_join_all(reads).await?.into_iter().collect();
         let values = |var: &str| fetched.get(var).map(|v| v.expose_secret().to_owned()).or_else(|| lookup(var));
         Self::parse(mode, values, needs)
     }
@@ -804,6 +813,31 @@ mod tests {
         assert_ne!(s.jwt_secret.expose_secret(), SECRET.as_bytes(), "an unneeded key is a random one");
         resolve(&[], &ARNS, &vault).await.unwrap();
         assert_eq!(*vault.1.lock().unwrap(), ["arn:jwt", "arn:code", "arn:code"]);
+    }
+
+    /// A source each of whose reads answers only once `n` reads are waiting.
+    struct AllAtOnce(tokio::sync::Barrier);
+
+    #[async_trait::async_trait]
+    impl SecretSource for AllAtOnce {
+        async fn secret(&self, arn: &str) -> Result<SecretString, Box<dyn std::error::Error + Send + Sync>> {
+            self.0.wait().await;
+            Ok(SecretString::from(if arn == "arn:jwt" { SECRET } else { CODE_SECRET }))
+        }
+    }
+
+    #[tokio::test]
+    async fn lambda_reads_its_secrets_at_the_same_time_not_one_after_another() {
+        let source = AllAtOnce(tokio::sync::Barrier::new(2));
+        let map: HashMap<String, String> = ARNS.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let resolving =
+            Settings::resolve(Mode::Lambda, &[JWT_SECRET, SMS_CODE_SECRET], |k| map.get(k).cloned(), &source);
+        let s = tokio::time::timeout(std::time::Duration::from_secs(5), resolving)
+            .await
+            .expect("read one after another, the first read would wait for the second forever")
+            .unwrap();
+        assert_eq!(s.jwt_secret.expose_secret(), SECRET.as_bytes());
+        assert_eq!(s.sms_code_secret.expose_secret(), CODE_SECRET.as_bytes());
     }
 
     #[tokio::test]

@@ -1,0 +1,43 @@
+#!/bin/bash
+# One scenario of `scripts/bench` alone, for trying a change quickly
+# (docs/PERFORMANCE.md quotes figures it printed): a release local API with
+# the scenario's settings (memory store, `log` backend with an outbox file,
+# generous limits), and wrk as the benchmark drives it.
+#   bench/alone.sh send  target/release/local-api [seconds]   64 connections, a new number each time
+#   bench/alone.sh login target/release/local-api [seconds]   8 connections, one registered user, right password
+#   bench/alone.sh floor target/release/floor [seconds]       the fixed-body floor, send's wrk
+# after cargo build --release -p local-api (-p bench --bins for the floor).
+# Prints wrk's requests/s and p50/p99, the server's VmHWM, and for send the outbox's line count.
+set -euo pipefail
+scenario=$1; bin=$2; secs=${3:-10}
+here=$(cd "$(dirname "$0")" && pwd)
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+base=http://127.0.0.1:$port
+# A token key of the bench's own, as scripts/bench sets one (not a secret: nothing outside this run trusts it).
+token_key=$(python3 -c 'import secrets; print(secrets.token_hex(32))')
+LOCAL_API_ADDR=127.0.0.1:$port FLOOR_ADDR=127.0.0.1:$port STORE=memory SMS_BACKEND=log \
+SMS_OUTBOX_FILE=$scratch/outbox.jsonl JWT_SECRET=$token_key \
+SMS_MAX_PER_IP_PER_HOUR=100000000 SMS_DAILY_BUDGET=100000000 SMS_MAX_PER_MOBILE_PER_DAY=100000000 \
+AUTH_MAX_ATTEMPTS_PER_IP_PER_10_MIN=100000000 LOGIN_MAX_FAILURES=100000000 \
+SMS_CODE_MAX_FAILURES_PER_MOBILE_PER_DAY=100000000 \
+  "$bin" 2>"$scratch/log" & pid=$!
+for _ in $(seq 200); do (echo > "/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.05; done
+show() { grep -E "Requests/sec|  50%|  99%|Non-2xx"; }
+case "$scenario" in
+  floor) wrk --latency -t 2 -c 64 -d "${secs}s" "$base/" | show ;;
+  send)
+    wrk --latency -t 2 -c 64 -d "${secs}s" -s "$here/wrk/send.lua" "$base/user/sms/" | show
+    echo "outbox lines: $(wc -l < "$scratch/outbox.jsonl")" ;;
+  login)
+    user=13800138000 password=password123
+    post() { curl -sf -X POST -H 'content-type: application/json' -d "$2" "$base$1" >/dev/null; }
+    post /user/sms/ "{\"mobile\":\"$user\"}"
+    code=$(python3 -c 'import json, sys; print(json.loads(open(sys.argv[1]).readlines()[-1])["code"])' "$scratch/outbox.jsonl")
+    post /user/register/ "{\"mobile\":\"$user\",\"password\":\"$password\",\"sms_code\":\"$code\"}"
+    BENCH_USERNAME=$user wrk --latency -t 2 -c 8 -d "${secs}s" -s "$here/wrk/login.lua" "$base/user/login/" | show ;;
+  *) echo "bench/alone.sh: unknown scenario $scenario (send, login or floor)" >&2; kill "$pid"; exit 2 ;;
+esac
+grep VmHWM "/proc/$pid/status"
+kill "$pid"; wait "$pid" 2>/dev/null || true
