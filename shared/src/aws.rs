@@ -17,7 +17,7 @@ use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::RequestId;
 use secrecy::SecretString;
 
-use crate::config::{DynamoDbBounds, SecretSource};
+use crate::config::{DynamoDbBounds, SecretError, SecretSource};
 
 /// A failed AWS call, as logs may show it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -140,12 +140,48 @@ impl SecretsManager {
     }
 }
 
+const NO_STRING: &str = "the secret has no SecretString (binary secrets are not read)";
+
 #[async_trait::async_trait]
 impl SecretSource for SecretsManager {
-    async fn secret(&self, arn: &str) -> Result<SecretString, Box<dyn std::error::Error + Send + Sync>> {
+    async fn secret(&self, arn: &str) -> Result<SecretString, SecretError> {
         let out = self.client.get_secret_value().secret_id(arn).send().await.map_err(|e| SdkFailure::from_sdk(&e))?;
-        let value = out.secret_string.ok_or("the secret has no SecretString (binary secrets are not read)")?;
-        Ok(SecretString::from(value))
+        Ok(SecretString::from(out.secret_string.ok_or(NO_STRING)?))
+    }
+
+    /// Two or more in one `BatchGetSecretValue` (at most 20 are asked for:
+    /// a function reads three at most), so that a cold start waits for one
+    /// round trip; one alone by `GetSecretValue`.
+    async fn secrets(&self, arns: &[&str]) -> Vec<Result<SecretString, SecretError>> {
+        match arns {
+            [] => return Vec::new(),
+            [arn] => return vec![self.secret(arn).await],
+            _ => {}
+        }
+        let asked =
+            self.client.batch_get_secret_value().set_secret_id_list(Some(arns.iter().map(|a| a.to_string()).collect()));
+        let out = match asked.send().await {
+            Ok(out) => out,
+            Err(e) => {
+                let failure = SdkFailure::from_sdk(&e);
+                return arns.iter().map(|_| Err(failure.clone().into())).collect();
+            }
+        };
+        arns.iter()
+            .map(|arn| {
+                // Asked by ARN (or by name, as `sam local` allows): the answer names both.
+                let named = |candidates: [Option<&str>; 2]| candidates.contains(&Some(*arn));
+                if let Some(entry) = out.secret_values().iter().find(|v| named([v.arn(), v.name()])) {
+                    return Ok(SecretString::from(entry.secret_string().ok_or(NO_STRING)?.to_owned()));
+                }
+                let code = out.errors().iter().find(|e| e.secret_id() == Some(*arn)).and_then(|e| e.error_code.clone());
+                let kind = match code {
+                    Some(_) => "refused by the service",
+                    None => "answered neither a value nor an error for it",
+                };
+                Err(SdkFailure { kind, code, request_id: out.request_id().map(str::to_owned) }.into())
+            })
+            .collect()
     }
 }
 

@@ -152,11 +152,21 @@ pub const TURNSTILE_SECRET_KEY: SecretVar = SecretVar { name: "TURNSTILE_SECRET_
 pub const SECRETS: [SecretVar; 5] =
     [JWT_SECRET, SMS_CODE_SECRET, CLOOPEN_AUTH_TOKEN, GEETEST_CAPTCHA_KEY, TURNSTILE_SECRET_KEY];
 
+/// Why a secret could not be read.
+pub type SecretError = Box<dyn std::error::Error + Send + Sync>;
+
 /// Where secrets come from in Lambda mode (Secrets Manager; a map in tests).
 #[async_trait::async_trait]
 pub trait SecretSource: Send + Sync {
     /// The current value of the secret `arn`.
-    async fn secret(&self, arn: &str) -> Result<SecretString, Box<dyn std::error::Error + Send + Sync>>;
+    async fn secret(&self, arn: &str) -> Result<SecretString, SecretError>;
+
+    /// The current values of `arns`, in their order, each read or failed on
+    /// its own. By default one [`secret`](Self::secret) call each, all at
+    /// once; a source that can read several in one request does so.
+    async fn secrets(&self, arns: &[&str]) -> Vec<Result<SecretString, SecretError>> {
+        futures_util::future::join_all(arns.iter().map(|arn| self.secret(arn))).await
+    }
 }
 
 /// Bounds on every DynamoDB call: how long it may take and how often it is tried.
@@ -275,17 +285,16 @@ impl Settings {
                 Ok((secret, arn))
             })
             .collect::<Result<Vec<_>, ConfigError>>()?;
-        // All at once: a cold start waits for one round trip, not one per secret.
-        let reads = arns.iter().map(|(secret, arn)| async move {
-            match source.secret(arn).await {
-                Ok(value) => Ok((secret.name, value)),
-                Err(e) => Err(ConfigError {
-                    var: secret.arn,
-                    reason: format!("could not read the secret: {}", crate::telemetry::error_chain(e.as_ref())),
-                }),
-            }
-        });
-        let fetched: HashMap<_, _> = futures_util::future::try_join_all(reads).await?.into_iter().collect();
+        // All together: a cold start waits for one round trip, not one per secret.
+        let asked: Vec<&str> = arns.iter().map(|(_, arn)| arn.as_str()).collect();
+        let mut fetched = HashMap::new();
+        for ((secret, _), answer) in arns.iter().zip(source.secrets(&asked).await) {
+            let value = answer.map_err(|e| ConfigError {
+                var: secret.arn,
+                reason: format!("could not read the secret: {}", crate::telemetry::error_chain(e.as_ref())),
+            })?;
+            fetched.insert(secret.name, value);
+        }
         let values = |var: &str| fetched.get(var).map(|v| v.expose_secret().to_owned()).or_else(|| lookup(var));
         Self::parse(mode, values, needs)
     }

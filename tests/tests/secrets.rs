@@ -42,6 +42,14 @@ async fn a_cold_start_reads_its_secrets_by_arn_and_names_one_it_cannot_read() {
     assert_eq!(err.var, "SMS_CODE_SECRET_ARN");
     let text = err.to_string();
     assert!(text.contains("(ResourceNotFoundException), request id "), "{text}");
+
+    // Two together come in one BatchGetSecretValue, which answers each on its own.
+    let one_gone =
+        HashMap::from([("JWT_SECRET_ARN", vars["JWT_SECRET_ARN"].clone()), gone.into_iter().next().unwrap()]);
+    let err = cold_start(&[JWT_SECRET, SMS_CODE_SECRET], &one_gone).await.expect_err("one missing secret is enough");
+    assert_eq!(err.var, "SMS_CODE_SECRET_ARN");
+    let text = err.to_string();
+    assert!(text.contains("refused by the service (ResourceNotFoundException), request id "), "{text}");
 }
 
 #[tokio::test]
