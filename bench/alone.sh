@@ -12,7 +12,8 @@ set -euo pipefail
 scenario=$1; bin=$2; secs=${3:-10}
 here=$(cd "$(dirname "$0")" && pwd)
 scratch=$(mktemp -d)
-trap 'rm -rf "$scratch"' EXIT
+pid=
+trap 'if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; fi; rm -rf "$scratch"' EXIT
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 base=http://127.0.0.1:$port
 # A token key of the bench's own, as scripts/bench sets one (not a secret: nothing outside this run trusts it).
@@ -37,7 +38,6 @@ case "$scenario" in
     code=$(python3 -c 'import json, sys; print(json.loads(open(sys.argv[1]).readlines()[-1])["code"])' "$scratch/outbox.jsonl")
     post /user/register/ "{\"mobile\":\"$user\",\"password\":\"$password\",\"sms_code\":\"$code\"}"
     BENCH_USERNAME=$user wrk --latency -t 2 -c 8 -d "${secs}s" -s "$here/wrk/login.lua" "$base/user/login/" | show ;;
-  *) echo "bench/alone.sh: unknown scenario $scenario (send, login or floor)" >&2; kill "$pid"; exit 2 ;;
+  *) echo "bench/alone.sh: unknown scenario $scenario (send, login or floor)" >&2; exit 2 ;;
 esac
 grep VmHWM "/proc/$pid/status"
-kill "$pid"; wait "$pid" 2>/dev/null || true

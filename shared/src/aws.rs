@@ -158,12 +158,16 @@ impl SecretSource for SecretsManager {
             [arn] => return vec![self.secret(arn).await],
             _ => {}
         }
-        let asked =
-            self.client.batch_get_secret_value().set_secret_id_list(Some(arns.iter().map(|a| a.to_string()).collect()));
-        let out = match asked.send().await {
+        let mut unique: Vec<String> = arns.iter().map(|a| a.to_string()).collect();
+        unique.sort();
+        unique.dedup();
+        let out = match self.client.batch_get_secret_value().set_secret_id_list(Some(unique)).send().await {
             Ok(out) => out,
             Err(e) => {
-                let failure = SdkFailure::from_sdk(&e);
+                // Every secret failed with the call: say it was the batch
+                // (a missing BatchGetSecretValue grant shows here).
+                let failure =
+                    format!("BatchGetSecretValue, for all {} secrets: {}", arns.len(), SdkFailure::from_sdk(&e));
                 return arns.iter().map(|_| Err(failure.clone().into())).collect();
             }
         };
