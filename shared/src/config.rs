@@ -193,8 +193,9 @@ pub struct Settings {
     /// at start; in a Lambda function that issues no token, a random one it never uses.
     pub jwt_secret: SecretSlice<u8>,
     /// The key SMS codes are hashed under; locally without `SMS_CODE_SECRET`,
-    /// the JWT secret (the code hasher derives its own key from it); in a
-    /// Lambda function that handles no code, a random one it never uses.
+    /// the JWT secret (the code hasher derives its own key from it), or a
+    /// random key when neither is set; in a Lambda function that handles no
+    /// code, a random one it never uses.
     pub sms_code_secret: SecretSlice<u8>,
     pub dynamodb: DynamoDbBounds,
     pub jwt_ttl_seconds: i64,
