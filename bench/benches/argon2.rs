@@ -8,16 +8,15 @@
 use std::future::Future;
 use std::time::Duration;
 
-use bench::fixtures::PASSWORD;
+use bench::fixtures::{self, PASSWORD};
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode};
 use signup::auth::PasswordHasher;
-use signup::domain::{Password, PasswordPolicy};
 use tokio::runtime::Runtime;
 
 fn argon2(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a Tokio runtime");
     let hasher = PasswordHasher::default();
-    let password = Password::parse(PASSWORD, PasswordPolicy::default()).expect("valid password");
+    let password = fixtures::password();
     let stored = rt.block_on(hasher.hash(&password)).expect("argon2 hashes");
 
     let mut group = c.benchmark_group("argon2");

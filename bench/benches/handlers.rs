@@ -18,7 +18,6 @@ use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkGroup, BenchmarkId, Criterion, SamplingMode};
 use serde_json::json;
 use signup::auth::PasswordHasher;
-use signup::domain::{Password, PasswordPolicy};
 use signup::sms::LogSender;
 use signup::store::{MemoryStore, Store};
 use tokio::runtime::Runtime;
@@ -40,7 +39,7 @@ fn memory_state(rt: &tokio::runtime::Runtime, store: Arc<MemoryStore>) -> Servic
 }
 
 fn real_hash(rt: &Runtime) -> String {
-    let password = Password::parse(PASSWORD, PasswordPolicy::default()).expect("valid password");
+    let password = fixtures::password();
     rt.block_on(PasswordHasher::default().hash(&password)).expect("argon2 hashes")
 }
 
@@ -144,7 +143,7 @@ fn rest(c: &mut Criterion, rt: &Runtime) {
     let store = Arc::new(MemoryStore::default());
     let state =
         rt.block_on(fixtures::service_state_hashing_with(store.clone(), Arc::new(LogSender::new(None)), cheap.clone()));
-    let password = Password::parse(PASSWORD, PasswordPolicy::default()).expect("valid password");
+    let password = fixtures::password();
     let cheap_hash = rt.block_on(cheap.hash(&password)).expect("argon2 hashes");
     rt.block_on(fixtures::seed_users(store.as_ref(), USERS, 1, &cheap_hash, fixtures::now()));
 

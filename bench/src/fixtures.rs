@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use signup::auth::CodeHasher;
 use signup::config::{Mode, Settings};
-use signup::domain::{Mobile, Purpose, SmsCode, User, UserId};
+use signup::domain::{Mobile, Password, PasswordPolicy, Purpose, SmsCode, User, UserId};
 use signup::http::AllRoutes;
 use signup::sms::{SmsError, SmsSender};
 use signup::store::{CodeClaim, PendingCode, Store};
@@ -17,6 +17,11 @@ use signup::store::{CodeClaim, PendingCode, Store};
 pub const JWT_SECRET: &str = "benchmark-secret-0123456789abcdef-0123456789";
 pub const PASSWORD: &str = "password123";
 pub const CODE: &str = "123456";
+
+/// [`PASSWORD`], parsed as the service parses it.
+pub fn password() -> Password {
+    Password::parse(PASSWORD, PasswordPolicy::default()).expect("valid password")
+}
 
 /// Abuse limits high enough never to refuse a benchmark request, so that the
 /// figures measure throughput. Unknown variables are ignored by today's

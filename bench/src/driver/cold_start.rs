@@ -12,9 +12,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bench::figures::emit;
-use bench::fixtures::{self, JWT_SECRET, PASSWORD};
+use bench::fixtures::{self, JWT_SECRET};
 use signup::auth::{CodeHasher, PasswordHasher};
-use signup::domain::{Password, PasswordPolicy};
 use signup::store::DynamoStore;
 
 use super::emulator::Emulator;
@@ -305,7 +304,7 @@ fn spawn(
 /// The users the login events name, and a code for every number register will use.
 async fn seed(store: Arc<DynamoStore>, registrations: usize) {
     let now = signup::clock::Clock::now(&signup::clock::SystemClock);
-    let password = Password::parse(PASSWORD, PasswordPolicy::default()).expect("valid password");
+    let password = fixtures::password();
     let hash = PasswordHasher::default().hash(&password).await.expect("argon2 hashes");
     // The user of login/success.json.
     let user = signup::domain::Mobile::parse("13900000001").expect("a valid mobile");

@@ -80,14 +80,11 @@ fn write_lines(path: &std::path::Path, queue: &mpsc::Receiver<Queued>) {
             batch.push_str(&next.line);
             waiting.push(next.written);
         }
-        let result = match open_once(&mut file, path) {
-            Ok(opened) => {
-                let written = opened.write_all(batch.as_bytes());
-                half_line = written.is_err();
-                written
-            }
-            Err(e) => Err(e),
-        };
+        let result = open_once(&mut file, path).and_then(|opened| {
+            let written = opened.write_all(batch.as_bytes());
+            half_line = written.is_err();
+            written
+        });
         let result = result.map_err(|e| {
             // A later batch opens the file again rather than keep a handle that failed.
             file = None;
