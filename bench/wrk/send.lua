@@ -1,5 +1,9 @@
 -- POST /user/sms/ to a number never texted before in this run (one code per
 -- number per resend interval): "15", the wrk thread's digit, a counter.
+-- Each body is 24 bytes, so the request line and headers are formatted once
+-- (by wrk.format, with a stand-in body) and each request only formats its
+-- body: building the whole request with wrk.format each time cost wrk more
+-- CPU than the scenario's server, on the same two cores.
 local threads = 0
 
 function setup(thread)
@@ -7,10 +11,18 @@ function setup(thread)
   threads = threads + 1
 end
 
+local BODY = '{"mobile":"15%d%08d"}'
+local BODY_BYTES = 24
+local head = nil
 local counter = 0
+
+function init(args)
+  assert(id < 10, "one digit of thread id keeps every body " .. BODY_BYTES .. " bytes")
+  local whole = wrk.format("POST", "/user/sms/", { ["Content-Type"] = "application/json" }, string.rep("x", BODY_BYTES))
+  head = string.sub(whole, 1, -BODY_BYTES - 1)
+end
 
 function request()
   counter = counter + 1
-  local body = string.format('{"mobile":"15%d%08d"}', id, counter)
-  return wrk.format("POST", "/user/sms/", { ["Content-Type"] = "application/json" }, body)
+  return head .. string.format(BODY, id, counter)
 end

@@ -15,6 +15,7 @@ pub mod domain;
 pub mod http;
 pub mod lambda;
 pub mod panics;
+pub mod random;
 pub mod service;
 pub mod services;
 pub mod sms;

@@ -2,17 +2,15 @@
 //! table does not reveal live codes, and the 10^6 code space cannot be
 //! searched offline without the key.
 
-use hmac::{Hmac, Mac};
-use secrecy::{ExposeSecret, SecretSlice};
-use sha2::Sha256;
+use hmac::Mac;
+use secrecy::SecretSlice;
 
+use super::keyed::{HmacSha256, KeyedHmac};
 use crate::domain::{Mobile, SmsCode};
-
-type HmacSha256 = Hmac<Sha256>;
 
 #[derive(Clone)]
 pub struct CodeHasher {
-    key: SecretSlice<u8>,
+    key: KeyedHmac,
 }
 
 impl CodeHasher {
@@ -20,13 +18,11 @@ impl CodeHasher {
     /// own label; locally, where that secret defaults to the JWT secret, the
     /// label keeps the two keys apart.
     pub fn from_secret(secret: &SecretSlice<u8>) -> Self {
-        let mut mac = HmacSha256::new_from_slice(secret.expose_secret()).expect("HMAC takes any key length");
-        mac.update(b"signup/sms-code-hash/v1");
-        Self { key: mac.finalize().into_bytes().to_vec().into() }
+        Self { key: KeyedHmac::derive(secret, b"signup/sms-code-hash/v1") }
     }
 
     fn mac(&self, mobile: &Mobile, code: &SmsCode) -> HmacSha256 {
-        let mut mac = HmacSha256::new_from_slice(self.key.expose_secret()).expect("HMAC takes any key length");
+        let mut mac = self.key.start();
         mac.update(mobile.as_str().as_bytes());
         mac.update(b":");
         mac.update(code.expose().as_bytes());

@@ -2,6 +2,7 @@
 
 mod codes;
 mod jwt;
+mod keyed;
 mod passwords;
 mod pseudonyms;
 

@@ -2,29 +2,26 @@
 //! client addresses and usernames in `LIMIT#…` counters. Without the key, a
 //! leaked table cannot be searched for an address or a number.
 
-use hmac::{Hmac, Mac};
-use secrecy::{ExposeSecret, SecretSlice};
-use sha2::Sha256;
+use hmac::Mac;
+use secrecy::SecretSlice;
 
-type HmacSha256 = Hmac<Sha256>;
+use super::keyed::KeyedHmac;
 
 #[derive(Clone)]
 pub struct Pseudonyms {
-    key: SecretSlice<u8>,
+    key: KeyedHmac,
 }
 
 impl Pseudonyms {
     /// The key is derived from the service secret under its own label.
     pub fn from_secret(secret: &SecretSlice<u8>) -> Self {
-        let mut mac = HmacSha256::new_from_slice(secret.expose_secret()).expect("HMAC takes any key length");
-        mac.update(b"signup/pseudonym/v1");
-        Self { key: mac.finalize().into_bytes().to_vec().into() }
+        Self { key: KeyedHmac::derive(secret, b"signup/pseudonym/v1") }
     }
 
     /// 128 bits of HMAC-SHA256(key, kind ":" value) as hex: `kind` keeps an
     /// address and a username that happen to be equal apart.
     pub fn of(&self, kind: &str, value: &str) -> String {
-        let mut mac = HmacSha256::new_from_slice(self.key.expose_secret()).expect("HMAC takes any key length");
+        let mut mac = self.key.start();
         mac.update(kind.as_bytes());
         mac.update(b":");
         mac.update(value.as_bytes());

@@ -1,5 +1,6 @@
 //! An SMS verification code, and the rules for codes.
 
+use secrecy::zeroize::Zeroize as _;
 use secrecy::{ExposeSecret, SecretString};
 
 use super::InvalidInput;
@@ -42,14 +43,14 @@ impl SmsCode {
         let mut digits = String::with_capacity(len);
         let mut buf = [0u8; 16];
         while digits.len() < len {
-            getrandom::fill(&mut buf).expect("the OS random source is available");
-            for b in buf.iter().copied().filter(|b| *b < 250) {
-                if digits.len() == len {
-                    break;
-                }
+            // A byte per digit still wanted (a six-digit code draws again one time in eight).
+            let draw = &mut buf[..(len - digits.len()).min(16)];
+            crate::random::fill(draw);
+            for b in draw.iter().copied().filter(|b| *b < 250) {
                 digits.push(char::from(b'0' + b % 10));
             }
         }
+        buf.zeroize();
         Self(SecretString::from(digits))
     }
 

@@ -88,7 +88,7 @@ enum Limit {
 
 fn random_send_id() -> String {
     let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).expect("the OS random source is available");
+    crate::random::fill(&mut bytes);
     hex::encode(bytes)
 }
 
