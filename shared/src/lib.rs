@@ -12,6 +12,7 @@ pub mod captcha;
 pub mod clock;
 pub mod config;
 pub mod domain;
+pub mod hex_text;
 pub mod http;
 pub mod lambda;
 pub mod panics;

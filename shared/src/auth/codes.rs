@@ -31,7 +31,7 @@ impl CodeHasher {
 
     /// Lower-case hex, as stored.
     pub fn hash(&self, mobile: &Mobile, code: &SmsCode) -> String {
-        hex::encode(self.mac(mobile, code).finalize().into_bytes())
+        crate::hex_text::lower(&self.mac(mobile, code).finalize().into_bytes())
     }
 
     /// Constant-time comparison against a stored hash.

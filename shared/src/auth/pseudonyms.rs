@@ -25,7 +25,7 @@ impl Pseudonyms {
         mac.update(kind.as_bytes());
         mac.update(b":");
         mac.update(value.as_bytes());
-        hex::encode(&mac.finalize().into_bytes()[..16])
+        crate::hex_text::lower(&mac.finalize().into_bytes()[..16])
     }
 }
 

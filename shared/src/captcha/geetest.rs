@@ -42,7 +42,7 @@ impl GeetestVerifier {
         let mut mac =
             Hmac::<Sha256>::new_from_slice(self.captcha_key.expose_secret().as_bytes()).expect("HMAC takes any key");
         mac.update(lot_number.as_bytes());
-        hex::encode(mac.finalize().into_bytes())
+        crate::hex_text::lower(&mac.finalize().into_bytes())
     }
 }
 

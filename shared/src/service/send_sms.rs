@@ -89,7 +89,7 @@ enum Limit {
 fn random_send_id() -> String {
     let mut bytes = [0u8; 16];
     crate::random::fill(&mut bytes);
-    hex::encode(bytes)
+    crate::hex_text::lower(&bytes)
 }
 
 impl SendSms<'_> {

@@ -18,6 +18,8 @@ use crate::domain::{Mobile, Purpose, User};
 #[derive(Default)]
 pub struct MemoryStore {
     data: Mutex<Data>,
+    /// Outside the lock: a counter's key is hashed before the lock is taken.
+    counter_keys: CounterKeys,
 }
 
 #[derive(Default)]
@@ -27,7 +29,6 @@ struct Data {
     codes: Shards<u64, Code>,
     /// Count and end of window, by `CounterKeys::of` the counter's key.
     counters: Shards<u128, (u32, i64)>,
-    counter_keys: CounterKeys,
     /// Keys of `first_time`, with their expiry.
     flags: HashMap<String, i64>,
     /// The latest time a caller has told us, for sweeping.
@@ -103,7 +104,7 @@ impl<const N: usize> Packed<N> {
 impl<const N: usize> std::fmt::Display for Packed<N> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Self::Bytes(bytes) => f.write_str(&hex::encode(bytes)),
+            Self::Bytes(bytes) => f.write_str(&crate::hex_text::lower(bytes)),
             Self::Text(text) => f.write_str(text),
         }
     }
@@ -221,18 +222,19 @@ impl Data {
         }
     }
 
-    fn counter_allows(&self, counter: &Counter) -> bool {
-        self.counters.get(&self.counter_keys.of(counter)).is_none_or(|(n, _)| *n < counter.limit)
+    /// `key` is `CounterKeys::of(counter)`.
+    fn counter_allows(&self, key: u128, counter: &Counter) -> bool {
+        self.counters.get(&key).is_none_or(|(n, _)| *n < counter.limit)
     }
 
-    fn count(&mut self, counter: &Counter) -> u32 {
-        let entry = self.counters.entry(self.counter_keys.of(counter)).or_insert((0, counter.window_ends));
+    fn count(&mut self, key: u128, counter: &Counter) -> u32 {
+        let entry = self.counters.entry(key).or_insert((0, counter.window_ends));
         entry.0 += 1;
         entry.0
     }
 
-    fn uncount(&mut self, counter: &Counter) {
-        if let Some((n, _)) = self.counters.get_mut(&self.counter_keys.of(counter)) {
+    fn uncount(&mut self, key: u128) {
+        if let Some((n, _)) = self.counters.get_mut(&key) {
             *n = n.saturating_sub(1);
         }
     }
@@ -271,6 +273,7 @@ impl CodeStore for MemoryStore {
         counters: &[Counter],
         now: i64,
     ) -> Result<(), BeginSmsError> {
+        let keys: Vec<u128> = counters.iter().map(|c| self.counter_keys.of(c)).collect();
         let mut data = self.lock();
         match (data.users.contains_key(mobile), pending.purpose.needs_registered_mobile()) {
             (true, false) => return Err(BeginSmsError::Registered),
@@ -280,11 +283,11 @@ impl CodeStore for MemoryStore {
         if let Some(last) = data.code(mobile).filter(|c| c.resend_at > now) {
             return Err(BeginSmsError::TooFrequent { resend_at: last.resend_at });
         }
-        if let Some(counter) = counters.iter().position(|c| !data.counter_allows(c)) {
+        if let Some(counter) = counters.iter().zip(&keys).position(|(c, key)| !data.counter_allows(*key, c)) {
             return Err(BeginSmsError::LimitReached { counter });
         }
-        for counter in counters {
-            data.count(counter);
+        for (counter, key) in counters.iter().zip(keys) {
+            data.count(key, counter);
         }
         data.codes.insert(mobile.as_number(), Code::new(pending));
         data.wrote(Some(now));
@@ -292,13 +295,14 @@ impl CodeStore for MemoryStore {
     }
 
     async fn release_sms(&self, mobile: &Mobile, send_id: &str, counters: &[Counter]) -> Result<(), StoreError> {
+        let keys: Vec<u128> = counters.iter().map(|c| self.counter_keys.of(c)).collect();
         let mut data = self.lock();
         if data.code(mobile).is_some_and(|c| c.is(send_id)) {
             data.codes.remove(&mobile.as_number());
         }
         // Whatever became of the code, this send texted nothing.
-        for counter in counters {
-            data.uncount(counter);
+        for key in keys {
+            data.uncount(key);
         }
         Ok(())
     }
@@ -358,17 +362,19 @@ impl AccountStore for MemoryStore {
 #[async_trait::async_trait]
 impl LimitStore for MemoryStore {
     async fn take(&self, counter: &Counter) -> Result<Option<u32>, StoreError> {
+        let key = self.counter_keys.of(counter);
         let mut data = self.lock();
-        if !data.counter_allows(counter) {
+        if !data.counter_allows(key, counter) {
             return Ok(None);
         }
-        let n = data.count(counter);
+        let n = data.count(key, counter);
         data.wrote(None);
         Ok(Some(n))
     }
 
     async fn give_back(&self, counter: &Counter) -> Result<(), StoreError> {
-        self.lock().uncount(counter);
+        let key = self.counter_keys.of(counter);
+        self.lock().uncount(key);
         Ok(())
     }
 
