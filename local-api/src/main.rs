@@ -27,13 +27,16 @@ async fn main() -> ExitCode {
 /// Standard error for the log thread: the lines it has at hand go out in
 /// one write, and after each batch it gathers for a moment. A line sent to
 /// a thread that is waiting wakes it (a system call per line, as was a
-/// write per line); one sent while it is busy or gathering does not.
+/// write per line); one sent while it is busy or gathering does not. No
+/// request waits on this thread, so it gathers for a millisecond: under
+/// load that is some eighty lines a write, and 0.7 µs less CPU a send than
+/// gathering for 200 µs (both local APIs under wrk at once, six rounds).
 struct Batches {
     stderr: std::io::BufWriter<std::io::Stderr>,
 }
 
 impl Batches {
-    const GATHER: std::time::Duration = std::time::Duration::from_micros(200);
+    const GATHER: std::time::Duration = std::time::Duration::from_millis(1);
 
     fn stderr() -> Self {
         Self { stderr: std::io::BufWriter::with_capacity(64 * 1024, std::io::stderr()) }
