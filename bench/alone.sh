@@ -7,7 +7,7 @@
 #   bench/alone.sh login target/release/local-api [seconds]   8 connections, one registered user, right password
 #   bench/alone.sh floor target/release/floor [seconds]       the fixed-body floor, send's wrk
 # after cargo build --release -p local-api (-p bench --bins for the floor).
-# Prints wrk's requests/s and p50/p99, the server's VmHWM, and for send the outbox's line count.
+# Prints wrk's requests/s and p50/p99, the server's CPU per request, its VmHWM, and for send the outbox's line count.
 set -euo pipefail
 scenario=$1; bin=$2; secs=${3:-10}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -25,11 +25,20 @@ AUTH_MAX_ATTEMPTS_PER_IP_PER_10_MIN=100000000 LOGIN_MAX_FAILURES=100000000 \
 SMS_CODE_MAX_FAILURES_PER_MOBILE_PER_DAY=100000000 \
   "$bin" 2>"$scratch/log" & pid=$!
 for _ in $(seq 200); do (echo > "/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.05; done
-show() { grep -E "Requests/sec|  50%|  99%|Non-2xx"; }
+# wrk's figures, and the CPU the server spent per request (user + system, from /proc).
+ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
+started=
+show() {
+  local out; out=$(cat)
+  grep -E "Requests/sec|  50%|  99%|Non-2xx" <<< "$out" || true
+  local requests; requests=$(awk '/requests in/ {print $1}' <<< "$out")
+  python3 -c "import sys; print('server CPU: %.1f µs a request' % ((int(sys.argv[1]) - int(sys.argv[2])) * 1e6 / int(sys.argv[3]) / int(sys.argv[4])))" \
+    "$(ticks)" "$started" "$requests" "$(getconf CLK_TCK)"
+}
 case "$scenario" in
-  floor) wrk --latency -t 2 -c 64 -d "${secs}s" "$base/" | show ;;
+  floor) started=$(ticks); wrk --latency -t 2 -c 64 -d "${secs}s" "$base/" | show ;;
   send)
-    wrk --latency -t 2 -c 64 -d "${secs}s" -s "$here/wrk/send.lua" "$base/user/sms/" | show
+    started=$(ticks); wrk --latency -t 2 -c 64 -d "${secs}s" -s "$here/wrk/send.lua" "$base/user/sms/" | show
     echo "outbox lines: $(wc -l < "$scratch/outbox.jsonl")" ;;
   login)
     user=13800138000 password=password123
@@ -37,7 +46,7 @@ case "$scenario" in
     post /user/sms/ "{\"mobile\":\"$user\"}"
     code=$(python3 -c 'import json, sys; print(json.loads(open(sys.argv[1]).readlines()[-1])["code"])' "$scratch/outbox.jsonl")
     post /user/register/ "{\"mobile\":\"$user\",\"password\":\"$password\",\"sms_code\":\"$code\"}"
-    BENCH_USERNAME=$user wrk --latency -t 2 -c 8 -d "${secs}s" -s "$here/wrk/login.lua" "$base/user/login/" | show ;;
+    started=$(ticks); BENCH_USERNAME=$user wrk --latency -t 2 -c 8 -d "${secs}s" -s "$here/wrk/login.lua" "$base/user/login/" | show ;;
   *) echo "bench/alone.sh: unknown scenario $scenario (send, login or floor)" >&2; exit 2 ;;
 esac
 grep VmHWM "/proc/$pid/status"
