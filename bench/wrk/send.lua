@@ -24,5 +24,6 @@ end
 
 function request()
   counter = counter + 1
+  assert(counter < 1e8, "eight digits of counter keep every body " .. BODY_BYTES .. " bytes")
   return head .. string.format(BODY, id, counter)
 end

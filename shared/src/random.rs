@@ -1,8 +1,12 @@
-//! Random bytes from the OS's CSPRNG (`getrandom`), fetched 512 at a time
-//! into a buffer of each thread's own and each byte handed out once, then
-//! wiped. A send takes 22 bytes (its code and its send id): one system
-//! call per some twenty sends instead of two per send (issue 11).
-//! The bytes are the OS's own, unchanged; nothing here derives or stretches them.
+//! Random bytes from the OS's CSPRNG (`getrandom`) for values that must be
+//! unique and unguessable but are not secrets: send ids. They are fetched
+//! 512 at a time into a buffer of each thread's own, each byte handed out
+//! once and then wiped, and the rest wiped when the thread ends: one system
+//! call per 32 sends instead of one per send (issue 11). SMS codes, which
+//! are secrets, do not come from here: their bytes are drawn when the code
+//! is made and exist only on the stack (`SmsCode::generate`), so no future
+//! code sits in memory. A process that forks would hand out the same bytes
+//! in both: nothing here forks.
 
 use std::cell::RefCell;
 
@@ -14,6 +18,12 @@ struct Pool {
     bytes: [u8; POOL_BYTES],
     /// Bytes before this index were handed out (and wiped).
     used: usize,
+}
+
+impl Drop for Pool {
+    fn drop(&mut self) {
+        self.bytes.zeroize();
+    }
 }
 
 thread_local! {

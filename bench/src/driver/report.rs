@@ -130,10 +130,12 @@ pub fn derived(all: &[Figure]) -> Vec<Figure> {
         "p99 ÷ floor's (target ≤ 1)",
     );
     // Send against the floor measured right before it (older runs had one floor).
-    let floor_rps = get("throughput.floor_before_send.rps").or(floor_rps);
-    let floor_p99 = get("throughput.floor_before_send.p99").or(floor_p99);
-    add("send_of_floor", ratio(get("throughput.send.rps"), floor_rps), "req/s ÷ floor's before it (target ≥ 0.4)");
-    add("send_p99_of_floor", ratio(get("throughput.send.p99"), floor_p99), "p99 ÷ floor's before it (target ≤ 2)");
+    let (floor_rps, floor_p99, whose) = match get("throughput.floor_before_send.rps") {
+        Some(rps) => (Some(rps), get("throughput.floor_before_send.p99"), "floor's right before it"),
+        None => (floor_rps, floor_p99, "floor's"),
+    };
+    add("send_of_floor", ratio(get("throughput.send.rps"), floor_rps), &format!("req/s ÷ {whose} (target ≥ 0.4)"));
+    add("send_p99_of_floor", ratio(get("throughput.send.p99"), floor_p99), &format!("p99 ÷ {whose} (target ≤ 2)"));
     add(
         "login_p99_of_django",
         ratio(get("throughput.login.p99"), get("throughput.django.login.p99")),
@@ -189,4 +191,37 @@ pub fn table(figures_file: &Path) -> Result<(), String> {
     println!();
     print!("{}", figures::table(&all));
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn figure(name: &str, value: f64) -> Figure {
+        Figure { figure: name.to_owned(), value: Some(value), unit: String::new() }
+    }
+
+    fn send_of_floor(figures: &[Figure]) -> (f64, String) {
+        let derived = derived(figures);
+        let found = derived.iter().find(|f| f.figure == "derived.send_of_floor").expect("send_of_floor");
+        (found.value.expect("a value"), found.unit.clone())
+    }
+
+    #[test]
+    fn send_is_divided_by_the_floor_measured_right_before_it_when_there_is_one() {
+        let mut figures = vec![
+            figure("throughput.floor.rps", 100_000.0),
+            figure("throughput.floor.p99", 4.0),
+            figure("throughput.send.rps", 45_000.0),
+            figure("throughput.send.p99", 3.0),
+        ];
+        let (older, unit) = send_of_floor(&figures);
+        assert!((older - 0.45).abs() < 1e-9 && !unit.contains("right before"), "{older} {unit}");
+        figures.push(figure("throughput.floor_before_send.rps", 90_000.0));
+        figures.push(figure("throughput.floor_before_send.p99", 6.0));
+        let (adjacent, unit) = send_of_floor(&figures);
+        assert!((adjacent - 0.5).abs() < 1e-9 && unit.contains("right before"), "{adjacent} {unit}");
+        let p99 = derived(&figures).into_iter().find(|f| f.figure == "derived.send_p99_of_floor").unwrap();
+        assert_eq!(p99.value, Some(0.5));
+    }
 }

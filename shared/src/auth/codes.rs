@@ -61,6 +61,14 @@ mod tests {
         assert!(h.matches(&m, &c, &stored));
     }
 
+    /// Codes stored before a deploy must still match after it: the value
+    /// Python's `hmac` gives for HMAC(HMAC(secret, label), "13812345678:123456").
+    #[test]
+    fn a_code_hash_is_the_known_hmac_of_mobile_and_code_under_the_derived_key() {
+        let (h, m, c) = fixtures();
+        assert_eq!(h.hash(&m, &c), "000a7a8212657f94c9f00d2f1c3aa9cdb21938612ef7371004ea8b2b8a8b1bce");
+    }
+
     #[test]
     fn another_code_another_mobile_or_another_key_does_not_match() {
         let (h, m, c) = fixtures();

@@ -2,6 +2,11 @@
 //! two pads at start-up, and each MAC begins from a copy of that state. A
 //! MAC of a short message then costs two SHA-256 blocks instead of four
 //! (`Pseudonyms::of` and `CodeHasher::hash` run on every send; issue 11).
+//!
+//! The keyed state is as good as the key, and `hmac` cannot wipe it on drop
+//! (the derived key itself was a `SecretSlice`, wiped when dropped). It
+//! lives as long as the services, which is the process; the derived key's
+//! bytes are wiped as soon as the state is keyed.
 
 use hmac::{Hmac, Mac};
 use secrecy::zeroize::Zeroize as _;

@@ -44,4 +44,12 @@ mod tests {
         let other = Pseudonyms::from_secret(&b"another secret of thirty-two bytes..".to_vec().into());
         assert_ne!(ip, other.of("ip", "203.0.113.9"));
     }
+
+    /// Counters keyed before a deploy must still be found after it: the
+    /// value Python's `hmac` gives for HMAC(HMAC(secret, label), "ip:203.0.113.9"), first 16 bytes.
+    #[test]
+    fn a_pseudonym_is_the_known_hmac_of_kind_and_value_under_the_derived_key() {
+        let p = Pseudonyms::from_secret(&b"a secret of at least thirty-two bytes!".to_vec().into());
+        assert_eq!(p.of("ip", "203.0.113.9"), "e28477e9c007d9452adc855d53726d8a");
+    }
 }

@@ -45,7 +45,7 @@ impl SmsCode {
         while digits.len() < len {
             // A byte per digit still wanted (a six-digit code draws again one time in eight).
             let draw = &mut buf[..(len - digits.len()).min(16)];
-            crate::random::fill(draw);
+            getrandom::fill(draw).expect("the OS random source is available");
             for b in draw.iter().copied().filter(|b| *b < 250) {
                 digits.push(char::from(b'0' + b % 10));
             }
