@@ -24,6 +24,8 @@ end
 
 function request()
   counter = counter + 1
-  assert(counter < 1e8, "eight digits of counter keep every body " .. BODY_BYTES .. " bytes")
+  if counter >= 1e8 then
+    error("eight digits of counter keep every body " .. BODY_BYTES .. " bytes")
+  end
   return head .. string.format(BODY, id, counter)
 end
