@@ -43,10 +43,12 @@ impl SmsCode {
         let mut digits = String::with_capacity(len);
         let mut buf = [0u8; 16];
         while digits.len() < len {
-            // A byte per digit still wanted (a six-digit code draws again one time in eight).
-            let draw = &mut buf[..(len - digits.len()).min(16)];
-            getrandom::fill(draw).expect("the OS random source is available");
-            for b in draw.iter().copied().filter(|b| *b < 250) {
+            // Sixteen bytes for at most eight digits: one draw nearly always.
+            getrandom::fill(&mut buf).expect("the OS random source is available");
+            for b in buf.iter().copied().filter(|b| *b < 250) {
+                if digits.len() == len {
+                    break;
+                }
                 digits.push(char::from(b'0' + b % 10));
             }
         }
