@@ -142,7 +142,9 @@ mod tests {
         text
     }
 
-    struct WriteTo(Arc<Mutex<Vec<u8>>>);
+    /// What a test's layer wrote (shared with `line`'s tests).
+    #[derive(Clone, Default)]
+    pub(super) struct WriteTo(pub(super) Arc<Mutex<Vec<u8>>>);
 
     impl std::io::Write for WriteTo {
         fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
