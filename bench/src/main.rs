@@ -93,12 +93,26 @@ async fn run(args: &[String]) -> Result<(), String> {
     }
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
     // reqwest clients (the register flow, seeding) need a rustls provider.
     signup::tls::install_provider();
-    match run(&args).await {
+    // The register flow's visitors share the machine with the server they
+    // load: on one thread they hand off and wake less, and leave the
+    // hashing threads more of the cores. The other commands serve the
+    // Lambda Runtime API emulator while they wait on a child: two threads.
+    let runtime = match args.get(1).map(String::as_str) {
+        Some("throughput") => tokio::runtime::Builder::new_current_thread().enable_all().build(),
+        _ => tokio::runtime::Builder::new_multi_thread().enable_all().build(),
+    };
+    let runtime = match runtime {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("bench: a Tokio runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(&args)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("bench: {e}");

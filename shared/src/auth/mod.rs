@@ -8,5 +8,5 @@ mod pseudonyms;
 
 pub use codes::CodeHasher;
 pub use jwt::{Claims, InvalidToken, TokenError, TokenSigner, TokenVerifier, Unverified, LEEWAY_SECONDS};
-pub use passwords::{HashError, PasswordHasher};
+pub use passwords::{HashError, PasswordHasher, THREAD_NAME as HASHING_THREAD_NAME};
 pub use pseudonyms::Pseudonyms;

@@ -42,6 +42,10 @@ const DUMMY_HASH: &str =
 
 const HASH_LEN: usize = 32;
 
+/// The name of every hashing thread, as `/proc/<pid>/task/*/comm` shows it:
+/// the benchmark reads their CPU time by it.
+pub const THREAD_NAME: &str = "argon2";
+
 fn params() -> Params {
     Params::new(19 * 1024, 2, 1, Some(HASH_LEN)).expect("OWASP argon2 parameters are valid")
 }
@@ -149,7 +153,7 @@ impl Pool {
         }
         if state.threads < state.at_once {
             let shared = self.shared.clone();
-            match std::thread::Builder::new().name("argon2".into()).spawn(move || shared.serve()) {
+            match std::thread::Builder::new().name(THREAD_NAME.into()).spawn(move || shared.serve()) {
                 Ok(_) => state.threads += 1,
                 // With no thread at all the job would wait forever: refuse it.
                 Err(e) if state.threads == 0 => {
