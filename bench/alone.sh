@@ -7,7 +7,8 @@
 #   bench/alone.sh login target/release/local-api [seconds]   8 connections, one registered user, right password
 #   bench/alone.sh floor target/release/floor [seconds]       the fixed-body floor, send's wrk
 # after cargo build --release -p local-api (-p bench --bins for the floor).
-# Prints wrk's requests/s and p50/p99, the server's CPU per request, its VmHWM, and for send the outbox's line count.
+# Prints wrk's requests/s and p50/p99, the server's CPU per request, its VmHWM, for send the outbox's line count,
+# and for login the hashing threads' CPU per hash and the share of the cores spent hashing.
 set -euo pipefail
 scenario=$1; bin=$2; secs=${3:-10}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -27,6 +28,8 @@ SMS_CODE_MAX_FAILURES_PER_MOBILE_PER_DAY=100000000 \
 for _ in $(seq 200); do (echo > "/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.05; done
 # wrk's figures, and the CPU the server spent per request (user + system, from /proc).
 ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
+# The nanoseconds its hashing threads (named argon2) have run, from schedstat.
+hashing_ns() { for t in /proc/$pid/task/*; do [ "$(cat "$t/comm")" = argon2 ] && cut -d' ' -f1 "$t/schedstat"; done | awk '{s += $1} END {printf "%.0f\n", s}'; }
 started=
 show() {
   local out; out=$(cat)
@@ -46,7 +49,12 @@ case "$scenario" in
     post /user/sms/ "{\"mobile\":\"$user\"}"
     code=$(python3 -c 'import json, sys; print(json.loads(open(sys.argv[1]).readlines()[-1])["code"])' "$scratch/outbox.jsonl")
     post /user/register/ "{\"mobile\":\"$user\",\"password\":\"$password\",\"sms_code\":\"$code\"}"
-    started=$(ticks); BENCH_USERNAME=$user wrk --latency -t 2 -c 8 -d "${secs}s" -s "$here/wrk/login.lua" "$base/user/login/" | show ;;
+    started=$(ticks); hashed=$(hashing_ns)
+    out=$(BENCH_USERNAME=$user wrk --latency -t 2 -c 8 -d "${secs}s" -s "$here/wrk/login.lua" "$base/user/login/")
+    show <<< "$out"
+    # As scripts/bench reads it: each hash's CPU, and the share of the cores spent hashing.
+    python3 -c "import sys; ns, n, rate, cores = int(sys.argv[1]), int(sys.argv[2]) + int(sys.argv[4]), float(sys.argv[3]), int(sys.argv[4]); us = ns / 1e3 / n; print('hashing threads: %.1f µs of CPU a hash, %.4f of the cores spent hashing' % (us, rate * us / 1e6 / cores))" \
+      "$(( $(hashing_ns) - hashed ))" "$(awk '/requests in/ {print $1}' <<< "$out")" "$(awk '/Requests\/sec/ {print $2}' <<< "$out")" "$(nproc)" ;;
   *) echo "bench/alone.sh: unknown scenario $scenario (send, login or floor)" >&2; exit 2 ;;
 esac
 grep VmHWM "/proc/$pid/status"
