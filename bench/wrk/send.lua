@@ -4,7 +4,10 @@
 -- (by wrk.format, with a stand-in body) and each request only formats its
 -- body: building the whole request with wrk.format each time cost wrk more
 -- CPU than the scenario's server, on the same two cores.
-local threads = 0
+-- BENCH_FIRST_THREAD numbers the threads on from there, so that runs one
+-- after another against the same server (scripts/bench runs send in rounds)
+-- text numbers of their own.
+local threads = tonumber(os.getenv("BENCH_FIRST_THREAD") or "0")
 
 function setup(thread)
   thread:set("id", threads)

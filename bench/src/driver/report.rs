@@ -147,11 +147,14 @@ pub fn derived(all: &[Figure]) -> Vec<Figure> {
         ratio(get("throughput.check_mobile_free.p99"), floor_p99),
         "p99 ÷ floor's (target ≤ 1)",
     );
-    // Send against the floor measured right before it (older runs had one floor).
-    let (floor_rps, floor_p99, whose) = match get("throughput.floor_before_send.rps") {
-        Some(rps) => (Some(rps), get("throughput.floor_before_send.p99"), "floor's right before it"),
-        None => (floor_rps, floor_p99, "floor's"),
-    };
+    // Send against the floor it alternated with, else (older runs) the
+    // floor measured right before it, else the run's one floor.
+    let (floor_rps, floor_p99, whose) =
+        match (get("throughput.floor_beside_send.rps"), get("throughput.floor_before_send.rps")) {
+            (Some(rps), _) => (Some(rps), get("throughput.floor_beside_send.p99"), "floor's, in rounds taken in turn"),
+            (None, Some(rps)) => (Some(rps), get("throughput.floor_before_send.p99"), "floor's right before it"),
+            (None, None) => (floor_rps, floor_p99, "floor's"),
+        };
     add("send_of_floor", ratio(get("throughput.send.rps"), floor_rps), &format!("req/s ÷ {whose} (target ≥ 0.4)"));
     add("send_p99_of_floor", ratio(get("throughput.send.p99"), floor_p99), &format!("p99 ÷ {whose} (target ≤ 2)"));
     add(
@@ -226,7 +229,7 @@ mod tests {
     }
 
     #[test]
-    fn send_is_divided_by_the_floor_measured_right_before_it_when_there_is_one() {
+    fn send_is_divided_by_the_floor_it_alternated_with_else_the_one_right_before_it() {
         let mut figures = vec![
             figure("throughput.floor.rps", 100_000.0),
             figure("throughput.floor.p99", 4.0),
@@ -241,6 +244,12 @@ mod tests {
         assert!((adjacent - 0.5).abs() < 1e-9 && unit.contains("right before"), "{adjacent} {unit}");
         let p99 = derived(&figures).into_iter().find(|f| f.figure == "derived.send_p99_of_floor").unwrap();
         assert_eq!(p99.value, Some(0.5));
+        figures.push(figure("throughput.floor_beside_send.rps", 112_500.0));
+        figures.push(figure("throughput.floor_beside_send.p99", 1.5));
+        let (in_turn, unit) = send_of_floor(&figures);
+        assert!((in_turn - 0.4).abs() < 1e-9 && unit.contains("in turn"), "{in_turn} {unit}");
+        let p99 = derived(&figures).into_iter().find(|f| f.figure == "derived.send_p99_of_floor").unwrap();
+        assert_eq!(p99.value, Some(2.0));
     }
 
     #[test]

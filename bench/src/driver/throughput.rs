@@ -119,11 +119,26 @@ fn wrk(
     script: Option<&str>,
     env: &[(&str, String)],
 ) -> Result<WrkResult, String> {
-    let threads = connections.min(2);
+    wrk_for(options.duration, url, connections, script, env)
+}
+
+/// wrk's threads: two, or one per connection when fewer.
+fn wrk_threads(connections: usize) -> usize {
+    connections.min(2)
+}
+
+fn wrk_for(
+    duration: Duration,
+    url: &str,
+    connections: usize,
+    script: Option<&str>,
+    env: &[(&str, String)],
+) -> Result<WrkResult, String> {
+    let threads = wrk_threads(connections);
     let mut command = Command::new("wrk");
     command
         .args(["--latency", "-t", &threads.to_string(), "-c", &connections.to_string()])
-        .args(["-d", &format!("{}s", options.duration.as_secs().max(1))])
+        .args(["-d", &format!("{}s", duration.as_secs().max(1))])
         .envs(env.iter().map(|(k, v)| (*k, v.as_str())));
     if let Some(script) = script {
         command.args(["-s", crate::workspace_root().join("bench/wrk").join(script).to_str().expect("UTF-8 path")]);
@@ -172,10 +187,20 @@ fn report(
     server: &dyn Target,
     rss_figure: &str,
 ) -> Result<(), String> {
-    let unit = format!("req/s, wrk {connections} connections");
-    emit(format!("throughput.{name}.rps"), result.requests_per_s, &unit);
-    emit(format!("throughput.{name}.p50"), result.p50_ms, "ms");
-    emit(format!("throughput.{name}.p99"), result.p99_ms, "ms");
+    report_as(name, &format!("req/s, wrk {connections} connections"), "ms", result, server, rss_figure)
+}
+
+fn report_as(
+    name: &str,
+    rate_unit: &str,
+    latency_unit: &str,
+    result: &WrkResult,
+    server: &dyn Target,
+    rss_figure: &str,
+) -> Result<(), String> {
+    emit(format!("throughput.{name}.rps"), result.requests_per_s, rate_unit);
+    emit(format!("throughput.{name}.p50"), result.p50_ms, latency_unit);
+    emit(format!("throughput.{name}.p99"), result.p99_ms, latency_unit);
     if result.not_2xx > 0 {
         emit(format!("throughput.{name}.non_2xx"), result.not_2xx as f64, &format!("of {} responses", result.requests));
     }
@@ -189,7 +214,7 @@ fn report(
 /// command can measure the argon2 bound right before the hashing ones.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Part {
-    /// The floor, check-mobile free and taken, the floor again, send.
+    /// The floor, check-mobile free and taken, send and the floor in turn.
     Cheap,
     /// Login and the register flow, each followed by the Django peer's.
     Hashing,
@@ -231,9 +256,9 @@ pub async fn run(options: &Options, part: Part) -> Result<(), String> {
 async fn cheap(options: &Options, client: &reqwest::Client) -> Result<(), String> {
     let c = options.connections;
 
-    // The floor right before each route it is compared with: this
-    // machine's speed drifts by a fifth within minutes, so a ratio is taken
-    // between two runs a few seconds apart, not the length of the part.
+    // The floor right before check-mobile, and send in turn with a floor of
+    // its own: this machine's speed drifts by a fifth within minutes, so a
+    // ratio is taken between runs seconds apart, not the length of the part.
     floor(options, "floor", "rss.floor.peak")?;
 
     let api = start(options, "local-api", "check_mobile_free")?;
@@ -258,12 +283,67 @@ async fn cheap(options: &Options, client: &reqwest::Client) -> Result<(), String
     report("check_mobile_taken", c, &result, &api, "rss.local_api.check_mobile_taken.peak")?;
     drop(api);
 
-    floor(options, "floor_before_send", "rss.floor_before_send.peak")?;
+    send_beside_floor(options)
+}
+
+/// Rounds of wrk that send and the floor take in turn.
+const SEND_ROUNDS: usize = 5;
+
+/// Send and the floor in alternating rounds (`SEND_ROUNDS` each, splitting
+/// the scenario's duration), both servers up throughout, each going first in
+/// every other round: a slow or fast phase of the machine then weighs on both.
+/// Run one after the other, even a few seconds apart, the two fell in
+/// different phases, and send measured 0.35 to 0.45 of the floor on one
+/// build. Requests/s is over all of a side's rounds; p50 and p99 are the
+/// median of its rounds' own.
+fn send_beside_floor(options: &Options) -> Result<(), String> {
+    let c = options.connections;
+    let round = Duration::from_secs((options.duration.as_secs() / SEND_ROUNDS as u64).max(1));
+    let floor = start(options, "floor", "floor_beside_send")?;
     let api = start(options, "local-api", "send")?;
-    let result = wrk(options, &format!("{}/user/sms/", api.base()), c, Some("send.lua"), &[])?;
-    expect_all_2xx("send", &result)?;
-    report("send", c, &result, &api, "rss.local_api.send.peak")?;
-    Ok(())
+    let (floor_url, send_url) = (format!("{}/", floor.base()), format!("{}/user/sms/", api.base()));
+    let (mut floors, mut sends) = (Vec::new(), Vec::new());
+    for i in 0..SEND_ROUNDS {
+        let floor_first = i % 2 == 0;
+        for floor_turn in [floor_first, !floor_first] {
+            if floor_turn {
+                floors.push(wrk_for(round, &floor_url, c, None, &[])?);
+            } else {
+                // Each round's wrk threads number on from the last round's,
+                // so that no number is texted twice.
+                let first_thread = (i * wrk_threads(c)).to_string();
+                let result = wrk_for(round, &send_url, c, Some("send.lua"), &[("BENCH_FIRST_THREAD", first_thread)])?;
+                expect_all_2xx("send", &result)?;
+                sends.push(result);
+            }
+        }
+    }
+    let rate_unit = format!("req/s, wrk {c} connections, {SEND_ROUNDS} rounds of {} s taken in turn", round.as_secs());
+    let latency_unit = format!("ms, the median of {SEND_ROUNDS} rounds'");
+    let floor_rounds = combine(&floors);
+    report_as("floor_beside_send", &rate_unit, &latency_unit, &floor_rounds, &floor, "rss.floor_beside_send.peak")?;
+    report_as("send", &rate_unit, &latency_unit, &combine(&sends), &api, "rss.local_api.send.peak")
+}
+
+/// Rounds of one scenario as one: requests/s over their summed durations
+/// (each round's is its requests ÷ its rate), p50 and p99 the median of the
+/// rounds' own, responses and failures summed.
+fn combine(rounds: &[WrkResult]) -> WrkResult {
+    let requests: u64 = rounds.iter().map(|r| r.requests).sum();
+    let seconds: f64 = rounds.iter().map(|r| r.requests as f64 / r.requests_per_s).sum();
+    let median = |of: fn(&WrkResult) -> f64| {
+        let mut values: Vec<f64> = rounds.iter().map(of).collect();
+        values.sort_by(f64::total_cmp);
+        values[values.len() / 2]
+    };
+    WrkResult {
+        requests_per_s: requests as f64 / seconds,
+        p50_ms: median(|r| r.p50_ms),
+        p99_ms: median(|r| r.p99_ms),
+        requests,
+        not_2xx: rounds.iter().map(|r| r.not_2xx).sum(),
+        socket_errors: rounds.iter().any(|r| r.socket_errors),
+    }
 }
 
 /// The fixed-body floor under the cheap routes' wrk, as figure `name`.
@@ -783,6 +863,23 @@ Transfer/sec:     10.20MB
         assert!((r.p99_ms - 5.02).abs() < 1e-9);
         assert_eq!(r.not_2xx, 12);
         assert!(!r.socket_errors);
+    }
+
+    fn round(requests: u64, requests_per_s: f64, p99_ms: f64) -> WrkResult {
+        WrkResult { requests_per_s, p50_ms: p99_ms / 2.0, p99_ms, requests, not_2xx: 0, socket_errors: false }
+    }
+
+    #[test]
+    fn rounds_combine_into_their_rate_over_their_time_and_their_median_latency() {
+        // Two seconds each at 50k, 30k and 40k: 240k requests in 6 s.
+        let rounds = [round(100_000, 50_000.0, 3.0), round(60_000, 30_000.0, 9.0), round(80_000, 40_000.0, 4.0)];
+        let all = combine(&rounds);
+        assert_eq!(all.requests, 240_000);
+        assert!((all.requests_per_s - 40_000.0).abs() < 1e-6, "{all:?}");
+        assert_eq!((all.p50_ms, all.p99_ms), (2.0, 4.0));
+        let failed = WrkResult { not_2xx: 3, socket_errors: true, ..round(10, 10.0, 1.0) };
+        let all = combine(&[round(10, 10.0, 1.0), failed]);
+        assert_eq!((all.not_2xx, all.socket_errors), (3, true));
     }
 
     #[test]
