@@ -99,8 +99,9 @@ fn main() -> ExitCode {
     signup::tls::install_provider();
     // The register flow's visitors share the machine with the server they
     // load: on one thread they hand off and wake less, and leave the
-    // hashing threads more of the cores. The other commands serve the
-    // Lambda Runtime API emulator while they wait on a child: two threads.
+    // hashing threads more of the cores. `cold-start` serves the Lambda
+    // Runtime API emulator while it waits on a child, so the other commands
+    // keep Tokio's default of a worker per core.
     let runtime = match args.get(1).map(String::as_str) {
         Some("throughput") => tokio::runtime::Builder::new_current_thread().enable_all().build(),
         _ => tokio::runtime::Builder::new_multi_thread().enable_all().build(),
