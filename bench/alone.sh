@@ -29,7 +29,12 @@ for _ in $(seq 200); do (echo > "/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
 # wrk's figures, and the CPU the server spent per request (user + system, from /proc).
 ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
 # The nanoseconds its hashing threads (named argon2) have run, from schedstat.
-hashing_ns() { for t in /proc/$pid/task/*; do [ "$(cat "$t/comm")" = argon2 ] && cut -d' ' -f1 "$t/schedstat"; done | awk '{s += $1} END {printf "%.0f\n", s}'; }
+hashing_ns() {
+  for t in /proc/$pid/task/*; do
+    if [ "$(cat "$t/comm")" = argon2 ]; then cut -d' ' -f1 "$t/schedstat"; fi
+  done | awk '{s += $1} END {printf "%.0f\n", s}'
+}
+hashing_threads() { grep -lx argon2 /proc/$pid/task/*/comm | wc -l; }
 started=
 show() {
   local out; out=$(cat)
@@ -53,8 +58,9 @@ case "$scenario" in
     out=$(BENCH_USERNAME=$user wrk --latency -t 2 -c 8 -d "${secs}s" -s "$here/wrk/login.lua" "$base/user/login/")
     show <<< "$out"
     # As scripts/bench reads it: each hash's CPU, and the share of the cores spent hashing.
-    python3 -c "import sys; ns, n, rate, cores = int(sys.argv[1]), int(sys.argv[2]) + int(sys.argv[4]), float(sys.argv[3]), int(sys.argv[4]); us = ns / 1e3 / n; print('hashing threads: %.1f µs of CPU a hash, %.4f of the cores spent hashing' % (us, rate * us / 1e6 / cores))" \
-      "$(( $(hashing_ns) - hashed ))" "$(awk '/requests in/ {print $1}' <<< "$out")" "$(awk '/Requests\/sec/ {print $2}' <<< "$out")" "$(nproc)" ;;
+    # (a hash under way per hashing thread when wrk stops is counted as whole).
+    python3 -c "import sys; ns, n, rate, cores = int(sys.argv[1]), int(sys.argv[2]) + int(sys.argv[4]), float(sys.argv[3]), int(sys.argv[5]); us = ns / 1e3 / n; print('hashing threads: %.1f µs of CPU a hash, %.4f of the cores spent hashing' % (us, rate * us / 1e6 / cores))" \
+      "$(( $(hashing_ns) - hashed ))" "$(awk '/requests in/ {print $1}' <<< "$out")" "$(awk '/Requests\/sec/ {print $2}' <<< "$out")" "$(hashing_threads)" "$(nproc)" ;;
   *) echo "bench/alone.sh: unknown scenario $scenario (send, login or floor)" >&2; exit 2 ;;
 esac
 grep VmHWM "/proc/$pid/status"

@@ -20,14 +20,24 @@ pub fn memory(pid: u32) -> Result<Memory, String> {
     Ok(Memory { peak: field("VmHWM:")?, now: field("VmRSS:")? })
 }
 
-/// The CPU time, in nanoseconds, that the threads of `pid` named `name`
-/// have run so far: the first field of each one's `schedstat` (time on a
-/// CPU, user and system). A thread that has ended counts no more, so this
-/// suits threads that live as long as the process, as the hashing threads do.
-pub fn threads_cpu_ns(pid: u32, name: &str) -> Result<u64, String> {
+/// The threads of a process that bear one name, and the CPU time they have
+/// run so far.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ThreadsCpu {
+    pub threads: usize,
+    pub ns: u64,
+}
+
+/// The threads of `pid` named `name` (as `comm` shows it: the first 15
+/// bytes), and the nanoseconds they have run: the first field of each one's
+/// `schedstat` (time on a CPU, user and system; for a thread on a CPU at the
+/// moment of reading, as of its last tick or switch). A thread that has
+/// ended counts no more, so this suits threads that live as long as the
+/// process, as the hashing threads do.
+pub fn threads_cpu(pid: u32, name: &str) -> Result<ThreadsCpu, String> {
     let tasks = format!("/proc/{pid}/task");
     let entries = std::fs::read_dir(&tasks).map_err(|e| format!("{tasks}: {e}"))?;
-    let mut total = 0;
+    let mut found = ThreadsCpu { threads: 0, ns: 0 };
     for entry in entries {
         let dir = entry.map_err(|e| format!("{tasks}: {e}"))?.path();
         // A thread that ended between the listing and the read counts nothing.
@@ -37,9 +47,10 @@ pub fn threads_cpu_ns(pid: u32, name: &str) -> Result<u64, String> {
         }
         let path = dir.join("schedstat");
         let Ok(schedstat) = std::fs::read_to_string(&path) else { continue };
-        total += on_cpu_ns(&schedstat).ok_or_else(|| format!("{}: unexpected {schedstat:?}", path.display()))?;
+        found.ns += on_cpu_ns(&schedstat).ok_or_else(|| format!("{}: unexpected {schedstat:?}", path.display()))?;
+        found.threads += 1;
     }
-    Ok(total)
+    Ok(found)
 }
 
 /// `schedstat`'s first field: nanoseconds on a CPU.
@@ -64,8 +75,8 @@ mod tests {
     fn the_cpu_of_named_threads_grows_while_they_run_and_others_are_not_counted() {
         let pid = std::process::id();
         let name = "procfs-spin";
-        let before = threads_cpu_ns(pid, name).expect("this process's threads");
-        assert_eq!(before, 0, "no thread of that name yet");
+        let before = threads_cpu(pid, name).expect("this process's threads");
+        assert_eq!(before, ThreadsCpu { threads: 0, ns: 0 }, "no thread of that name yet");
         let spinner = std::thread::Builder::new()
             .name(name.into())
             .spawn(|| {
@@ -78,9 +89,11 @@ mod tests {
             })
             .expect("a thread");
         std::thread::sleep(std::time::Duration::from_millis(20));
-        let during = threads_cpu_ns(pid, name).expect("this process's threads");
+        let during = threads_cpu(pid, name).expect("this process's threads");
         spinner.join().expect("the spinner ends");
-        assert!(during > 0, "a spinning thread has run: {during} ns");
-        assert_eq!(threads_cpu_ns(pid, "no-such-thread").expect("this process's threads"), 0);
+        assert_eq!(during.threads, 1, "{during:?}");
+        assert!(during.ns > 0, "a spinning thread has run: {during:?}");
+        let none = threads_cpu(pid, "no-such-thread").expect("this process's threads");
+        assert_eq!(none, ThreadsCpu { threads: 0, ns: 0 });
     }
 }

@@ -111,9 +111,12 @@ pub fn derived(all: &[Figure]) -> Vec<Figure> {
     // the machine in between moves the ratio by more than the target's
     // margin; the targets are read in the scenario's own seconds below.
     let in_scenario = get("throughput.login.hash_cpu").is_some();
-    let before = |what: &str| match in_scenario {
-        true => format!("{what} measured before it (the target is read in the scenario, below)"),
-        false => format!("{what} (target ≥ 0.95)"),
+    let before = |what: &str| {
+        if in_scenario {
+            format!("{what} measured before it (the target is read in the scenario, below)")
+        } else {
+            format!("{what} (target ≥ 0.95)")
+        }
     };
     add("login_of_bound", ratio(get("throughput.login.rps"), verify_bound), &before("login req/s ÷ verify bound"));
     add(
@@ -123,16 +126,26 @@ pub fn derived(all: &[Figure]) -> Vec<Figure> {
     );
     // The bound in the scenario's own seconds: `cores` ÷ the CPU time one
     // hash took on the local API's hashing threads while the scenario ran.
-    // The ratio is the share of the cores' time the service spent hashing;
-    // anything else it, wrk or the machine did is what keeps it under 1.
-    for (scenario, what) in [("login", "verifies"), ("register_flow", "hashes")] {
-        let bound = per_s(get(&format!("throughput.{scenario}.hash_cpu")));
+    // The ratio is the share of the cores' time the service spent hashing:
+    // work elsewhere (the rest of the service, wrk, the machine) keeps it
+    // under 1, while work that slows each hash (two hashes sharing the cache
+    // and memory bandwidth, caches the other work cooled) lengthens the hash
+    // time instead, as in the all-cores bound. How much longer than alone is
+    // printed beside it.
+    for (scenario, what, alone) in [("login", "verifies", verify), ("register_flow", "hashes", hash)] {
+        let hash_cpu = get(&format!("throughput.{scenario}.hash_cpu"));
+        let bound = per_s(hash_cpu);
         let unit = format!("{what}/s = {cores} cores ÷ the CPU time of one on the hashing threads during {scenario}");
         add(&format!("argon2_bound_in_scenario.{scenario}"), bound, &unit);
         add(
             &format!("{scenario}_of_bound_in_scenario"),
             ratio(get(&format!("throughput.{scenario}.rps")), bound),
             "share of the cores' time spent hashing (target ≥ 0.95)",
+        );
+        add(
+            &format!("argon2_in_scenario_of_alone.{scenario}"),
+            ratio(hash_cpu, alone),
+            &format!("{scenario}'s CPU a hash ÷ one alone in-process (warm.argon2)"),
         );
     }
     let floor_rps = get("throughput.floor.rps");
@@ -147,14 +160,11 @@ pub fn derived(all: &[Figure]) -> Vec<Figure> {
         ratio(get("throughput.check_mobile_free.p99"), floor_p99),
         "p99 ÷ floor's (target ≤ 1)",
     );
-    // Send against the floor it alternated with, else (older runs) the
-    // floor measured right before it, else the run's one floor.
-    let (floor_rps, floor_p99, whose) =
-        match (get("throughput.floor_beside_send.rps"), get("throughput.floor_before_send.rps")) {
-            (Some(rps), _) => (Some(rps), get("throughput.floor_beside_send.p99"), "floor's, in rounds taken in turn"),
-            (None, Some(rps)) => (Some(rps), get("throughput.floor_before_send.p99"), "floor's right before it"),
-            (None, None) => (floor_rps, floor_p99, "floor's"),
-        };
+    // Send against the floor it alternated with, else the run's one floor.
+    let (floor_rps, floor_p99, whose) = match get("throughput.floor_beside_send.rps") {
+        Some(rps) => (Some(rps), get("throughput.floor_beside_send.p99"), "floor's, in rounds taken in turn"),
+        None => (floor_rps, floor_p99, "floor's"),
+    };
     add("send_of_floor", ratio(get("throughput.send.rps"), floor_rps), &format!("req/s ÷ {whose} (target ≥ 0.4)"));
     add("send_p99_of_floor", ratio(get("throughput.send.p99"), floor_p99), &format!("p99 ÷ {whose} (target ≤ 2)"));
     add(
@@ -229,21 +239,15 @@ mod tests {
     }
 
     #[test]
-    fn send_is_divided_by_the_floor_it_alternated_with_else_the_one_right_before_it() {
+    fn send_is_divided_by_the_floor_it_alternated_with_when_there_is_one() {
         let mut figures = vec![
             figure("throughput.floor.rps", 100_000.0),
             figure("throughput.floor.p99", 4.0),
             figure("throughput.send.rps", 45_000.0),
             figure("throughput.send.p99", 3.0),
         ];
-        let (older, unit) = send_of_floor(&figures);
-        assert!((older - 0.45).abs() < 1e-9 && !unit.contains("right before"), "{older} {unit}");
-        figures.push(figure("throughput.floor_before_send.rps", 90_000.0));
-        figures.push(figure("throughput.floor_before_send.p99", 6.0));
-        let (adjacent, unit) = send_of_floor(&figures);
-        assert!((adjacent - 0.5).abs() < 1e-9 && unit.contains("right before"), "{adjacent} {unit}");
-        let p99 = derived(&figures).into_iter().find(|f| f.figure == "derived.send_p99_of_floor").unwrap();
-        assert_eq!(p99.value, Some(0.5));
+        let (alone, unit) = send_of_floor(&figures);
+        assert!((alone - 0.45).abs() < 1e-9 && !unit.contains("in turn"), "{alone} {unit}");
         figures.push(figure("throughput.floor_beside_send.rps", 112_500.0));
         figures.push(figure("throughput.floor_beside_send.p99", 1.5));
         let (in_turn, unit) = send_of_floor(&figures);
@@ -271,5 +275,9 @@ mod tests {
         assert!(share.unit.contains("target ≥ 0.95"), "{share:?}");
         let before = find(&figures, "derived.login_of_bound").unwrap();
         assert!(before.unit.contains("read in the scenario"), "{before:?}");
+        assert!(find(&figures, "derived.argon2_in_scenario_of_alone.login").is_none(), "no verify alone measured");
+        figures.push(figure("warm.argon2.verify", 12_800.0));
+        let slower = find(&figures, "derived.argon2_in_scenario_of_alone.login").expect("against one alone");
+        assert!((slower.value.unwrap() - 1.25).abs() < 1e-9, "{slower:?}");
     }
 }

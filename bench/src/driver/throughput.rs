@@ -288,6 +288,8 @@ async fn cheap(options: &Options, client: &reqwest::Client) -> Result<(), String
 
 /// Rounds of wrk that send and the floor take in turn.
 const SEND_ROUNDS: usize = 5;
+// send.lua's thread digit numbers every round's threads apart: one digit.
+const _: () = assert!(SEND_ROUNDS * 2 <= 10, "send.lua numbers wrk's threads with one digit");
 
 /// Send and the floor in alternating rounds (`SEND_ROUNDS` each, splitting
 /// the scenario's duration), both servers up throughout, each going first in
@@ -295,7 +297,7 @@ const SEND_ROUNDS: usize = 5;
 /// Run one after the other, even a few seconds apart, the two fell in
 /// different phases, and send measured 0.35 to 0.45 of the floor on one
 /// build. Requests/s is over all of a side's rounds; p50 and p99 are the
-/// median of its rounds' own.
+/// median of its rounds' own, and `p99_max` the highest of them.
 fn send_beside_floor(options: &Options) -> Result<(), String> {
     let c = options.connections;
     let round = Duration::from_secs((options.duration.as_secs() / SEND_ROUNDS as u64).max(1));
@@ -320,15 +322,26 @@ fn send_beside_floor(options: &Options) -> Result<(), String> {
     }
     let rate_unit = format!("req/s, wrk {c} connections, {SEND_ROUNDS} rounds of {} s taken in turn", round.as_secs());
     let latency_unit = format!("ms, the median of {SEND_ROUNDS} rounds'");
-    let floor_rounds = combine(&floors);
-    report_as("floor_beside_send", &rate_unit, &latency_unit, &floor_rounds, &floor, "rss.floor_beside_send.peak")?;
-    report_as("send", &rate_unit, &latency_unit, &combine(&sends), &api, "rss.local_api.send.peak")
+    for (name, rounds, server, rss_figure) in [
+        ("floor_beside_send", &floors, &floor as &dyn Target, "rss.floor_beside_send.peak"),
+        ("send", &sends, &api, "rss.local_api.send.peak"),
+    ] {
+        let all = combine(rounds).ok_or_else(|| format!("{name}: a round answered nothing"))?;
+        report_as(name, &rate_unit, &latency_unit, &all, server, rss_figure)?;
+        let highest = rounds.iter().map(|r| r.p99_ms).fold(f64::MIN, f64::max);
+        emit(format!("throughput.{name}.p99_max"), highest, &format!("ms, the highest of {SEND_ROUNDS} rounds' p99"));
+    }
+    Ok(())
 }
 
 /// Rounds of one scenario as one: requests/s over their summed durations
 /// (each round's is its requests ÷ its rate), p50 and p99 the median of the
-/// rounds' own, responses and failures summed.
-fn combine(rounds: &[WrkResult]) -> WrkResult {
+/// rounds' own, responses and failures summed. None when there are no
+/// rounds or a round answered nothing (its duration is unknown).
+fn combine(rounds: &[WrkResult]) -> Option<WrkResult> {
+    if rounds.is_empty() || rounds.iter().any(|r| r.requests == 0 || r.requests_per_s <= 0.0) {
+        return None;
+    }
     let requests: u64 = rounds.iter().map(|r| r.requests).sum();
     let seconds: f64 = rounds.iter().map(|r| r.requests as f64 / r.requests_per_s).sum();
     let median = |of: fn(&WrkResult) -> f64| {
@@ -336,14 +349,14 @@ fn combine(rounds: &[WrkResult]) -> WrkResult {
         values.sort_by(f64::total_cmp);
         values[values.len() / 2]
     };
-    WrkResult {
+    Some(WrkResult {
         requests_per_s: requests as f64 / seconds,
         p50_ms: median(|r| r.p50_ms),
         p99_ms: median(|r| r.p99_ms),
         requests,
         not_2xx: rounds.iter().map(|r| r.not_2xx).sum(),
         socket_errors: rounds.iter().any(|r| r.socket_errors),
-    }
+    })
 }
 
 /// The fixed-body floor under the cheap routes' wrk, as figure `name`.
@@ -369,14 +382,17 @@ async fn hashing(options: &Options, client: &reqwest::Client) -> Result<(), Stri
         Some("login.lua"),
         &[("BENCH_USERNAME", user.clone())],
     )?;
-    // wrk stops with up to one hash under way per hashing thread, in the
-    // CPU but not in the requests. Counted here as whole hashes, so that the
-    // error can only make a hash look cheaper, the bound higher and the
-    // ratio lower, never the reverse (at most 2 in some 1,200: 0.2%).
-    let hashes = result.requests + hashing_threads() as u64;
-    hashing.emit("login", "login", hashes)?;
+    let spent = hashing.stop()?;
     expect_all_2xx("login", &result)?;
     report("login", h, &result, &api, "rss.local_api.login.peak")?;
+    // wrk stops with up to one hash under way per hashing thread, in the
+    // CPU but not in the requests. Counted here as whole hashes, so that
+    // the error makes a hash look cheaper, the bound higher and the ratio
+    // lower (about 2 hashes in 1,200, 0.2%). The requests still queued are
+    // dropped with their connections, and the pool skips a hash whose
+    // request has gone; one a thread took in the moment before that would
+    // err the other way, by less than a hash.
+    spent.emit("login", "login", result.requests + spent.threads as u64)?;
     drop(api);
 
     let peer = Peer::start(options, client, "login").await?;
@@ -388,7 +404,7 @@ async fn hashing(options: &Options, client: &reqwest::Client) -> Result<(), Stri
     let hashing = HashingCpu::start(&api)?;
     // Every flow under way finishes before this returns: one hash per flow counted.
     let flows = register_flow(options, client, &api, "register_flow", "rss.local_api.register_flow.peak").await?;
-    hashing.emit("register_flow", "register", flows)?;
+    hashing.stop()?.emit("register_flow", "register", flows)?;
     drop(api);
 
     let peer = Peer::start(options, client, "register_flow").await?;
@@ -397,35 +413,43 @@ async fn hashing(options: &Options, client: &reqwest::Client) -> Result<(), Stri
     peer.stop()
 }
 
-fn hashing_threads() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
-}
-
 /// The CPU time the local API's hashing threads spend through a scenario:
 /// what one hash costs under that very load, read against the same
 /// seconds' throughput (`derived.*_of_bound_in_scenario`), so that a slow
 /// or fast phase of the machine moves both alike.
 struct HashingCpu {
     pid: u32,
-    before_ns: u64,
+    before: procfs::ThreadsCpu,
+}
+
+/// What the hashing threads ran between `HashingCpu::start` and `stop`.
+struct HashingSpent {
+    ns: u64,
+    /// The hashing threads at the end.
+    threads: usize,
 }
 
 impl HashingCpu {
     fn start(server: &Server) -> Result<Self, String> {
         let pid = server.child.id();
-        Ok(Self { pid, before_ns: procfs::threads_cpu_ns(pid, signup::auth::HASHING_THREAD_NAME)? })
+        Ok(Self { pid, before: procfs::threads_cpu(pid, signup::auth::HASHING_THREAD_NAME)? })
     }
 
-    /// Emits `throughput.<name>.hash_cpu`: the hashing threads' CPU since
-    /// `start`, per hash, for `hashes` hashes (one per `request`).
-    fn emit(self, name: &str, request: &str, hashes: u64) -> Result<(), String> {
-        let after_ns = procfs::threads_cpu_ns(self.pid, signup::auth::HASHING_THREAD_NAME)?;
-        let spent_ns = after_ns.saturating_sub(self.before_ns);
-        if hashes == 0 || spent_ns == 0 {
-            return Err(format!("{name}: no hashing thread ran ({hashes} hashes, {spent_ns} ns)"));
+    fn stop(self) -> Result<HashingSpent, String> {
+        let after = procfs::threads_cpu(self.pid, signup::auth::HASHING_THREAD_NAME)?;
+        Ok(HashingSpent { ns: after.ns.saturating_sub(self.before.ns), threads: after.threads })
+    }
+}
+
+impl HashingSpent {
+    /// Emits `throughput.<name>.hash_cpu`: the CPU per hash, for `hashes`
+    /// hashes (one per `request`).
+    fn emit(&self, name: &str, request: &str, hashes: u64) -> Result<(), String> {
+        if hashes == 0 || self.ns == 0 {
+            return Err(format!("{name}: no hashing thread ran ({hashes} hashes, {} ns)", self.ns));
         }
         let unit = format!("µs of CPU on the hashing threads per {request} (schedstat), through the scenario");
-        emit(format!("throughput.{name}.hash_cpu"), spent_ns as f64 / 1e3 / hashes as f64, &unit);
+        emit(format!("throughput.{name}.hash_cpu"), self.ns as f64 / 1e3 / hashes as f64, &unit);
         Ok(())
     }
 }
@@ -873,13 +897,16 @@ Transfer/sec:     10.20MB
     fn rounds_combine_into_their_rate_over_their_time_and_their_median_latency() {
         // Two seconds each at 50k, 30k and 40k: 240k requests in 6 s.
         let rounds = [round(100_000, 50_000.0, 3.0), round(60_000, 30_000.0, 9.0), round(80_000, 40_000.0, 4.0)];
-        let all = combine(&rounds);
+        let all = combine(&rounds).expect("three rounds");
         assert_eq!(all.requests, 240_000);
         assert!((all.requests_per_s - 40_000.0).abs() < 1e-6, "{all:?}");
         assert_eq!((all.p50_ms, all.p99_ms), (2.0, 4.0));
         let failed = WrkResult { not_2xx: 3, socket_errors: true, ..round(10, 10.0, 1.0) };
-        let all = combine(&[round(10, 10.0, 1.0), failed]);
+        let all = combine(&[round(10, 10.0, 1.0), failed]).expect("two rounds");
         assert_eq!((all.not_2xx, all.socket_errors), (3, true));
+        // A round that answered nothing has no duration to add: no figure.
+        assert!(combine(&[round(10, 10.0, 1.0), round(0, 0.0, 0.0)]).is_none());
+        assert!(combine(&[]).is_none());
     }
 
     #[test]

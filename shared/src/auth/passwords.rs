@@ -43,7 +43,8 @@ const DUMMY_HASH: &str =
 const HASH_LEN: usize = 32;
 
 /// The name of every hashing thread, as `/proc/<pid>/task/*/comm` shows it:
-/// the benchmark reads their CPU time by it.
+/// the benchmark reads their CPU time by it (`comm` keeps 15 bytes of a
+/// name, so keep it shorter).
 pub const THREAD_NAME: &str = "argon2";
 
 fn params() -> Params {
