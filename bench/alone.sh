@@ -12,22 +12,13 @@
 set -euo pipefail
 scenario=$1; bin=$2; secs=${3:-10}
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
 scratch=$(mktemp -d)
 pid=
 trap 'if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; fi; rm -rf "$scratch"' EXIT
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
 base=http://127.0.0.1:$port
-# A token key of the bench's own, as scripts/bench sets one (not a secret: nothing outside this run trusts it).
-token_key=$(python3 -c 'import secrets; print(secrets.token_hex(32))')
-LOCAL_API_ADDR=127.0.0.1:$port FLOOR_ADDR=127.0.0.1:$port STORE=memory SMS_BACKEND=log \
-SMS_OUTBOX_FILE=$scratch/outbox.jsonl JWT_SECRET=$token_key \
-SMS_MAX_PER_IP_PER_HOUR=100000000 SMS_DAILY_BUDGET=100000000 SMS_MAX_PER_MOBILE_PER_DAY=100000000 \
-AUTH_MAX_ATTEMPTS_PER_IP_PER_10_MIN=100000000 LOGIN_MAX_FAILURES=100000000 \
-SMS_CODE_MAX_FAILURES_PER_MOBILE_PER_DAY=100000000 \
-  "$bin" 2>"$scratch/log" & pid=$!
-for _ in $(seq 200); do (echo > "/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.05; done
-# wrk's figures, and the CPU the server spent per request (user + system, from /proc).
-ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
+serve "$bin" "$port" "$scratch"; pid=$server_pid
 # The nanoseconds its hashing threads (named argon2) have run, from schedstat.
 hashing_ns() {
   for t in /proc/$pid/task/*; do
@@ -36,17 +27,17 @@ hashing_ns() {
 }
 hashing_threads() { grep -lx argon2 /proc/$pid/task/*/comm | wc -l; }
 started=
+# wrk's figures, and the CPU the server spent per request.
 show() {
   local out; out=$(cat)
   grep -E "Requests/sec|  50%|  99%|Non-2xx" <<< "$out" || true
   local requests; requests=$(awk '/requests in/ {print $1}' <<< "$out")
-  python3 -c "import sys; print('server CPU: %.1f µs a request' % ((int(sys.argv[1]) - int(sys.argv[2])) * 1e6 / int(sys.argv[3]) / int(sys.argv[4])))" \
-    "$(ticks)" "$started" "$requests" "$(getconf CLK_TCK)"
+  echo "server CPU: $(cpu_per_request "$(( $(ticks "$pid") - started ))" "$requests") µs a request"
 }
 case "$scenario" in
-  floor) started=$(ticks); wrk --latency -t 2 -c 64 -d "${secs}s" "$base/" | show ;;
+  floor) started=$(ticks "$pid"); wrk --latency -t 2 -c 64 -d "${secs}s" "$base/" | show ;;
   send)
-    started=$(ticks); wrk --latency -t 2 -c 64 -d "${secs}s" -s "$here/wrk/send.lua" "$base/user/sms/" | show
+    started=$(ticks "$pid"); wrk --latency -t 2 -c 64 -d "${secs}s" -s "$here/wrk/send.lua" "$base/user/sms/" | show
     echo "outbox lines: $(wc -l < "$scratch/outbox.jsonl")" ;;
   login)
     user=13800138000 password=password123
@@ -54,7 +45,7 @@ case "$scenario" in
     post /user/sms/ "{\"mobile\":\"$user\"}"
     code=$(python3 -c 'import json, sys; print(json.loads(open(sys.argv[1]).readlines()[-1])["code"])' "$scratch/outbox.jsonl")
     post /user/register/ "{\"mobile\":\"$user\",\"password\":\"$password\",\"sms_code\":\"$code\"}"
-    started=$(ticks); hashed=$(hashing_ns)
+    started=$(ticks "$pid"); hashed=$(hashing_ns)
     out=$(BENCH_USERNAME=$user wrk --latency -t 2 -c 8 -d "${secs}s" -s "$here/wrk/login.lua" "$base/user/login/")
     show <<< "$out"
     # As scripts/bench reads it: each hash's CPU, and the share of the cores spent hashing.

@@ -12,22 +12,15 @@
 set -euo pipefail
 a=$1; b=$2; rounds=${3:-3}; secs=${4:-6}
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
 scratch=$(mktemp -d)
 pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$scratch"' EXIT
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-token_key=$(python3 -c 'import secrets; print(secrets.token_hex(32))')
-ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 for round in $(seq "$rounds"); do
   ports=() pids=()
   for bin in "$a" "$b"; do
     port=$(free_port); dir=$scratch/$round-${#pids[@]}; mkdir -p "$dir"
-    LOCAL_API_ADDR=127.0.0.1:$port STORE=memory SMS_BACKEND=log SMS_OUTBOX_FILE=$dir/outbox.jsonl JWT_SECRET=$token_key \
-    SMS_MAX_PER_IP_PER_HOUR=100000000 SMS_DAILY_BUDGET=100000000 SMS_MAX_PER_MOBILE_PER_DAY=100000000 \
-      "$bin" 2>"$dir/log" & pids+=($!); ports+=("$port")
-  done
-  for port in "${ports[@]}"; do
-    for _ in $(seq 200); do (echo > "/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.05; done
+    serve "$bin" "$port" "$dir"; pids+=("$server_pid"); ports+=("$port")
   done
   before=("$(ticks "${pids[0]}")" "$(ticks "${pids[1]}")")
   first=$(( round % 2 )); second=$(( 1 - first ))
@@ -44,7 +37,7 @@ for round in $(seq "$rounds"); do
     spent=$(( $(ticks "${pids[$i]}") - ${before[$i]} ))
     requests=$(awk '/requests in/ {print $1}' "$scratch/wrk$i")
     bin=$a; [ "$i" = 1 ] && bin=$b
-    line+=$(python3 -c "import sys; print('%s %.1f µs CPU/request (%s requests)   ' % (sys.argv[1], int(sys.argv[2]) * 1e6 / int(sys.argv[3]) / $(getconf CLK_TCK), sys.argv[3]))" "$bin" "$spent" "$requests")
+    line+="$bin $(cpu_per_request "$spent" "$requests") µs CPU/request ($requests requests)   "
   done
   echo "round $round: $line"
   kill "${pids[@]}"; wait "${pids[@]}" 2>/dev/null || true
