@@ -392,7 +392,7 @@ async fn hashing(options: &Options, client: &reqwest::Client) -> Result<(), Stri
     // dropped with their connections, and the pool skips a hash whose
     // request has gone; one a thread took in the moment before that would
     // err the other way, by less than a hash.
-    spent.emit("login", "login", result.requests + spent.threads as u64)?;
+    emit_hash_cpu("login", "login", spent, result.requests + spent.threads as u64)?;
     drop(api);
 
     let peer = Peer::start(options, client, "login").await?;
@@ -404,7 +404,7 @@ async fn hashing(options: &Options, client: &reqwest::Client) -> Result<(), Stri
     let hashing = HashingCpu::start(&api)?;
     // Every flow under way finishes before this returns: one hash per flow counted.
     let flows = register_flow(options, client, &api, "register_flow", "rss.local_api.register_flow.peak").await?;
-    hashing.stop()?.emit("register_flow", "register", flows)?;
+    emit_hash_cpu("register_flow", "register", hashing.stop()?, flows)?;
     drop(api);
 
     let peer = Peer::start(options, client, "register_flow").await?;
@@ -422,36 +422,28 @@ struct HashingCpu {
     before: procfs::ThreadsCpu,
 }
 
-/// What the hashing threads ran between `HashingCpu::start` and `stop`.
-struct HashingSpent {
-    ns: u64,
-    /// The hashing threads at the end.
-    threads: usize,
-}
-
 impl HashingCpu {
     fn start(server: &Server) -> Result<Self, String> {
         let pid = server.child.id();
         Ok(Self { pid, before: procfs::threads_cpu(pid, signup::auth::HASHING_THREAD_NAME)? })
     }
 
-    fn stop(self) -> Result<HashingSpent, String> {
+    /// The hashing threads at the end, and the CPU they ran since `start`.
+    fn stop(self) -> Result<procfs::ThreadsCpu, String> {
         let after = procfs::threads_cpu(self.pid, signup::auth::HASHING_THREAD_NAME)?;
-        Ok(HashingSpent { ns: after.ns.saturating_sub(self.before.ns), threads: after.threads })
+        Ok(procfs::ThreadsCpu { threads: after.threads, ns: after.ns.saturating_sub(self.before.ns) })
     }
 }
 
-impl HashingSpent {
-    /// Emits `throughput.<name>.hash_cpu`: the CPU per hash, for `hashes`
-    /// hashes (one per `request`).
-    fn emit(&self, name: &str, request: &str, hashes: u64) -> Result<(), String> {
-        if hashes == 0 || self.ns == 0 {
-            return Err(format!("{name}: no hashing thread ran ({hashes} hashes, {} ns)", self.ns));
-        }
-        let unit = format!("µs of CPU on the hashing threads per {request} (schedstat), through the scenario");
-        emit(format!("throughput.{name}.hash_cpu"), self.ns as f64 / 1e3 / hashes as f64, &unit);
-        Ok(())
+/// Emits `throughput.<name>.hash_cpu`: the CPU the hashing threads `spent`,
+/// per hash, for `hashes` hashes (one per `request`).
+fn emit_hash_cpu(name: &str, request: &str, spent: procfs::ThreadsCpu, hashes: u64) -> Result<(), String> {
+    if hashes == 0 || spent.ns == 0 {
+        return Err(format!("{name}: no hashing thread ran ({hashes} hashes, {} ns)", spent.ns));
     }
+    let unit = format!("µs of CPU on the hashing threads per {request} (schedstat), through the scenario");
+    emit(format!("throughput.{name}.hash_cpu"), spent.ns as f64 / 1e3 / hashes as f64, &unit);
+    Ok(())
 }
 
 fn expect_all_2xx(name: &str, result: &WrkResult) -> Result<(), String> {
