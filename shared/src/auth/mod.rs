@@ -9,4 +9,4 @@ mod pseudonyms;
 pub use codes::CodeHasher;
 pub use jwt::{Claims, InvalidToken, TokenError, TokenSigner, TokenVerifier, Unverified, LEEWAY_SECONDS};
 pub use passwords::{HashError, PasswordHasher, THREAD_NAME as HASHING_THREAD_NAME};
-pub use pseudonyms::Pseudonyms;
+pub use pseudonyms::{Pseudonym, Pseudonyms};

@@ -39,7 +39,30 @@ impl Mobile {
 
     /// `138****5678`: the only form of a number that goes into a log.
     pub fn masked(&self) -> String {
-        format!("{}****{}", &self.0[..3], &self.0[7..])
+        self.masked_field().to_string()
+    }
+
+    /// The masked form as a log field, written where the line is made
+    /// rather than into a `String` of its own: `Display` writes
+    /// `138****5678`, `Debug` the same in quotes, as a string's.
+    pub fn masked_field(&self) -> Masked<'_> {
+        Masked(&self.0)
+    }
+}
+
+/// See [`Mobile::masked_field`].
+#[derive(Clone, Copy)]
+pub struct Masked<'a>(&'a str);
+
+impl std::fmt::Display for Masked<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}****{}", &self.0[..3], &self.0[7..])
+    }
+}
+
+impl std::fmt::Debug for Masked<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "\"{self}\"")
     }
 }
 
@@ -112,6 +135,7 @@ mod tests {
     fn masked_form_hides_the_middle_four_digits() {
         let m = Mobile::parse("13812345678").unwrap();
         assert_eq!(m.masked(), "138****5678");
+        assert_eq!(format!("{:?}", m.masked_field()), format!("{:?}", m.masked()));
         assert_eq!(format!("{m:?}"), "Mobile(138****5678)");
         assert_eq!(m.e164(), "+8613812345678");
     }

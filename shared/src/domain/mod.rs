@@ -7,7 +7,7 @@ mod purpose;
 mod sms_code;
 mod user;
 
-pub use mobile::Mobile;
+pub use mobile::{Masked, Mobile};
 pub use password::{Password, PasswordPolicy};
 pub use purpose::Purpose;
 pub use sms_code::{CodePolicy, SmsCode};

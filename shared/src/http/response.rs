@@ -1,6 +1,7 @@
 //! Response bodies: the success replies of each route, and errors through
 //! their `Problem`. Every response of the API is made here.
 
+use http::HeaderValue;
 use lambda_http::Body;
 use secrecy::ExposeSecret;
 use serde::Serialize;
@@ -14,9 +15,9 @@ pub(crate) fn json_response(status: http::StatusCode, body: &impl Serialize) -> 
     let json = serde_json::to_string(body).unwrap_or_else(|_| r#"{"code":"internal_error"}"#.to_owned());
     http::Response::builder()
         .status(status)
-        .header(http::header::CONTENT_TYPE, "application/json; charset=utf-8")
+        .header(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"))
         // Replies carry tokens and per-user state: no cache may keep them.
-        .header(http::header::CACHE_CONTROL, "no-store")
+        .header(http::header::CACHE_CONTROL, HeaderValue::from_static("no-store"))
         .body(Body::Text(json))
         .expect("static headers are valid")
 }

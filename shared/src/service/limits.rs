@@ -3,6 +3,7 @@
 //! day is a calendar day in China time (UTC+8), an hour and ten minutes are
 //! wall-clock slots, and the login lock is a slot of `LOGIN_LOCK_SECONDS`.
 
+use std::fmt::{self, Write as _};
 use std::net::IpAddr;
 
 use crate::auth::Pseudonyms;
@@ -31,41 +32,61 @@ pub struct Limiter<'a> {
 
 /// A client address as a key: an unknown one shares one bucket.
 fn address(ip: Option<IpAddr>) -> String {
-    ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string())
+    // The longest address text (an IPv4-mapped IPv6 one) is 45 characters.
+    let mut text = String::with_capacity(45);
+    match ip {
+        Some(ip) => write!(text, "{ip}").expect("a String takes any text"),
+        None => text.push_str("unknown"),
+    }
+    text
 }
 
+/// Room for the longest key, `LIMIT#auth-ip#<32 hex digits>#<window>`,
+/// so that a key is one allocation.
+const KEY_CAPACITY: usize = 64;
+
 impl Limiter<'_> {
-    fn counter(limit: Option<u32>, key: String, (index, window_ends): (i64, i64)) -> Option<Counter> {
-        limit.map(|limit| Counter { key: format!("LIMIT#{key}#{index}"), limit, window_ends })
+    fn counter(limit: Option<u32>, key: fmt::Arguments<'_>, (index, window_ends): (i64, i64)) -> Option<Counter> {
+        limit.map(|limit| {
+            let mut text = String::with_capacity(KEY_CAPACITY);
+            write!(text, "LIMIT#{key}#{index}").expect("a String takes any text");
+            Counter { key: text, limit, window_ends }
+        })
     }
 
     pub fn sms_per_mobile(&self, mobile: &Mobile, now: i64) -> Option<Counter> {
-        Self::counter(self.limits.sms_per_mobile_per_day, format!("sms-mobile#{}", mobile.as_str()), china_day(now))
+        let key = format_args!("sms-mobile#{}", mobile.as_str());
+        Self::counter(self.limits.sms_per_mobile_per_day, key, china_day(now))
     }
 
     pub fn sms_per_ip(&self, ip: Option<IpAddr>, now: i64) -> Option<Counter> {
-        let key = format!("sms-ip#{}", self.pseudonyms.of("ip", &address(ip)));
-        Self::counter(self.limits.sms_per_ip_per_hour, key, slot(now, 3_600, 0))
+        let pseudonym = self.pseudonyms.of("ip", &address(ip));
+        Self::counter(self.limits.sms_per_ip_per_hour, format_args!("sms-ip#{pseudonym}"), slot(now, 3_600, 0))
     }
 
     pub fn sms_budget(&self, now: i64) -> Option<Counter> {
-        Self::counter(self.limits.sms_daily_budget, "sms-budget".to_owned(), china_day(now))
+        Self::counter(self.limits.sms_daily_budget, format_args!("sms-budget"), china_day(now))
     }
 
     pub fn auth_per_ip(&self, ip: Option<IpAddr>, now: i64) -> Option<Counter> {
-        let key = format!("auth-ip#{}", self.pseudonyms.of("ip", &address(ip)));
-        Self::counter(self.limits.auth_attempts_per_ip_per_10_min, key, slot(now, 600, 0))
+        let pseudonym = self.pseudonyms.of("ip", &address(ip));
+        Self::counter(
+            self.limits.auth_attempts_per_ip_per_10_min,
+            format_args!("auth-ip#{pseudonym}"),
+            slot(now, 600, 0),
+        )
     }
 
     /// Keyed by the username as typed (normalised when it is a mobile), so
     /// an unknown username locks exactly like a registered one.
     pub fn login_failures(&self, username: &str, now: i64) -> Option<Counter> {
-        let key = format!("login#{}", self.pseudonyms.of("user", username));
-        Self::counter(self.limits.login_max_failures, key, slot(now, self.limits.login_lock_seconds, 0))
+        let pseudonym = self.pseudonyms.of("user", username);
+        let window = slot(now, self.limits.login_lock_seconds, 0);
+        Self::counter(self.limits.login_max_failures, format_args!("login#{pseudonym}"), window)
     }
 
     pub fn code_failures(&self, mobile: &Mobile, now: i64) -> Option<Counter> {
-        let key = format!("code-failures#{}", mobile.as_str());
+        let key = format_args!("code-failures#{}", mobile.as_str());
         Self::counter(self.limits.code_failures_per_mobile_per_day, key, china_day(now))
     }
 }
@@ -114,6 +135,43 @@ mod tests {
         let (day, ends) = china_day(before);
         assert_eq!(ends, before + 1);
         assert_eq!(china_day(before + 1).0, day + 1);
+    }
+
+    #[test]
+    fn every_key_reads_limit_kind_who_and_window_and_fits_one_allocation() {
+        let pseudonyms = Pseudonyms::from_secret(&b"a secret of at least thirty-two bytes!".to_vec().into());
+        let some = Some(1);
+        let limits = Limits {
+            sms_per_mobile_per_day: some,
+            sms_per_ip_per_hour: some,
+            sms_daily_budget: some,
+            auth_attempts_per_ip_per_10_min: some,
+            login_max_failures: some,
+            login_lock_seconds: 900,
+            code_failures_per_mobile_per_day: some,
+        };
+        let limiter = Limiter { limits, pseudonyms: &pseudonyms };
+        let (mobile, now) = (Mobile::parse("13812345678").unwrap(), 1_795_622_400);
+        let v6: IpAddr = "::ffff:203.0.113.9".parse().unwrap();
+        let ip = pseudonyms.of("ip", "::ffff:203.0.113.9");
+        let keys = [
+            (limiter.sms_per_mobile(&mobile, now), format!("LIMIT#sms-mobile#13812345678#{}", china_day(now).0)),
+            (limiter.sms_per_ip(Some(v6), now), format!("LIMIT#sms-ip#{ip}#{}", now / 3_600)),
+            (limiter.sms_budget(now), format!("LIMIT#sms-budget#{}", china_day(now).0)),
+            (limiter.auth_per_ip(Some(v6), now), format!("LIMIT#auth-ip#{ip}#{}", now / 600)),
+            (
+                limiter.login_failures("alice", now),
+                format!("LIMIT#login#{}#{}", pseudonyms.of("user", "alice"), now / 900),
+            ),
+            (limiter.code_failures(&mobile, now), format!("LIMIT#code-failures#13812345678#{}", china_day(now).0)),
+        ];
+        for (counter, expected) in keys {
+            let counter = counter.expect("every limit is on");
+            assert_eq!(counter.key, expected);
+            assert_eq!(counter.key.capacity(), KEY_CAPACITY, "{} grew past its first allocation", counter.key);
+        }
+        let unknown = limiter.sms_per_ip(None, now).unwrap().key;
+        assert_eq!(unknown, format!("LIMIT#sms-ip#{}#{}", pseudonyms.of("ip", "unknown"), now / 3_600));
     }
 
     #[test]

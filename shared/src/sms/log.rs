@@ -144,9 +144,14 @@ impl SmsSender for LogSender {
             return Ok(());
         };
         let line = OutboxLine { mobile: mobile.as_str(), code: code.expose(), purpose: purpose.as_str(), text: &text };
-        let mut line = serde_json::to_string(&line).expect("strings always serialize");
-        line.push('\n');
-        outbox.append(line).await.map_err(|e| SmsError::Transport(Box::new(e)))
+        // Room for a line of the longest message: one allocation.
+        let mut json = Vec::with_capacity(256);
+        serde_json::to_writer(&mut json, &line).expect("strings always serialize");
+        json.push(b'\n');
+        outbox
+            .append(String::from_utf8(json).expect("JSON is UTF-8"))
+            .await
+            .map_err(|e| SmsError::Transport(Box::new(e)))
     }
 }
 

@@ -17,7 +17,7 @@ use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::field::{MakeVisitor, VisitFmt, VisitOutput};
 use tracing_subscriber::fmt::format::{DefaultVisitor, Writer};
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, FormattedFields};
-use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::registry::{LookupSpan, Scope, SpanRef};
 
 /// The event format (see the module's documentation).
 pub struct CompactLine;
@@ -41,10 +41,12 @@ where
         // parent, or else of the current span (even for an explicit root).
         let span = event.parent().and_then(|id| ctx.span(id)).or_else(|| ctx.lookup_current());
         let mut any_span = false;
-        for span in span.iter().flat_map(|span| span.scope().from_root()) {
-            writer.write_str(span.metadata().name())?;
-            writer.write_char(':')?;
-            any_span = true;
+        if let Some(span) = span {
+            from_root(span.scope(), &mut |span| {
+                any_span = true;
+                writer.write_str(span.metadata().name())?;
+                writer.write_char(':')
+            })?;
         }
         if any_span {
             writer.write_char(' ')?;
@@ -53,14 +55,36 @@ where
         writer.write_str(": ")?;
         ctx.format_fields(writer.by_ref(), event)?;
         // The fields, of the event's own scope (none for an explicit root).
-        for span in ctx.event_scope().into_iter().flat_map(|scope| scope.from_root()) {
-            let extensions = span.extensions();
-            if let Some(fields) = extensions.get::<FormattedFields<N>>().filter(|f| !f.fields.is_empty()) {
-                writer.write_char(' ')?;
-                writer.write_str(&fields.fields)?;
-            }
+        if let Some(scope) = ctx.event_scope() {
+            from_root(scope, &mut |span| {
+                let extensions = span.extensions();
+                match extensions.get::<FormattedFields<N>>().filter(|f| !f.fields.is_empty()) {
+                    Some(fields) => {
+                        writer.write_char(' ')?;
+                        writer.write_str(&fields.fields)
+                    }
+                    None => Ok(()),
+                }
+            })?;
         }
         writer.write_char('\n')
+    }
+}
+
+/// Calls `each` on the spans of `scope` from the root, as `Scope::from_root`
+/// would give them, but without collecting them into a `Vec` first (two
+/// allocations a line). A scope lists its spans leaf first, and is as
+/// deep as spans are nested: one, a request's, in this service.
+fn from_root<'a, R: LookupSpan<'a>>(
+    mut scope: Scope<'a, R>,
+    each: &mut impl FnMut(&SpanRef<'a, R>) -> fmt::Result,
+) -> fmt::Result {
+    match scope.next() {
+        Some(span) => {
+            from_root(scope, each)?;
+            each(&span)
+        }
+        None => Ok(()),
     }
 }
 
