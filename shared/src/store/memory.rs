@@ -91,9 +91,26 @@ enum Packed<const N: usize> {
 
 impl<const N: usize> Packed<N> {
     fn new(text: &str) -> Self {
-        let lowercase_hex = text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        /// A lowercase hex digit's value.
+        fn nibble(digit: u8) -> Option<u8> {
+            match digit {
+                b'0'..=b'9' => Some(digit - b'0'),
+                b'a'..=b'f' => Some(digit - b'a' + 10),
+                _ => None,
+            }
+        }
+        // One pass that checks and decodes: every send writes two ids.
         let mut bytes = [0; N];
-        if lowercase_hex && hex::decode_to_slice(text, &mut bytes).is_ok() {
+        let digits = text.as_bytes();
+        let decoded = digits.len() == 2 * N
+            && digits.chunks_exact(2).zip(&mut bytes).all(|(pair, byte)| match (nibble(pair[0]), nibble(pair[1])) {
+                (Some(high), Some(low)) => {
+                    *byte = high << 4 | low;
+                    true
+                }
+                _ => false,
+            });
+        if decoded {
             Self::Bytes(bytes)
         } else {
             Self::Text(text.into())
@@ -523,11 +540,13 @@ mod tests {
         // 32 hex digits, as a send id is written, in lower and upper case.
         let hex = "0123456789abcdef".repeat(2);
         let upper = hex.to_uppercase();
-        for text in [hex.as_str(), upper.as_str(), "s-1", "", "0123"] {
+        let (almost, accents) = (format!("{}g", &hex[..31]), "é".repeat(16));
+        for text in [hex.as_str(), upper.as_str(), "s-1", "", "0123", &almost, &accents] {
             assert_eq!(Packed::<16>::new(text).to_string(), text);
         }
         assert!(matches!(Packed::<16>::new(&hex), Packed::Bytes(_)));
         assert!(Packed::<16>::new(&hex) != Packed::<16>::new(&upper));
+        assert!(matches!(Packed::<16>::new(&accents), Packed::Text(_)), "32 bytes, but not hex digits");
     }
 
     #[test]
