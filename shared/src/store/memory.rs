@@ -27,8 +27,8 @@ struct Data {
     users: HashMap<Mobile, User>,
     /// By `Mobile::as_number`.
     codes: Shards<u64, Code>,
-    /// Count and end of window, by `CounterKeys::of` the counter's key.
-    counters: Shards<u128, (u32, i64)>,
+    /// Count and end of window (`window_end`), by `CounterKeys::of` the counter's key.
+    counters: Shards<CounterKey, (u32, u32)>,
     /// Keys of `first_time`, with their expiry.
     flags: HashMap<String, i64>,
     /// The latest time a caller has told us, for sweeping.
@@ -38,11 +38,10 @@ struct Data {
     kept_by_last_sweep: usize,
 }
 
-/// A code as this store keeps it: the ids as bytes where they are hex (as
-/// the service writes them), so that a live code costs no allocation.
+/// A code as this store keeps it: 88 bytes with its key, and no
+/// allocation of its own when its ids are hex (as the service writes them).
 struct Code {
-    send_id: Packed<16>,
-    code_hash: Packed<32>,
+    ids: Ids,
     purpose: Purpose,
     attempts: u32,
     code_expires_at: i64,
@@ -52,8 +51,7 @@ struct Code {
 impl Code {
     fn new(pending: &PendingCode) -> Self {
         Self {
-            send_id: Packed::new(&pending.send_id),
-            code_hash: Packed::new(&pending.code_hash),
+            ids: Ids::new(&pending.send_id, &pending.code_hash),
             purpose: pending.purpose,
             attempts: 0,
             code_expires_at: pending.code_expires_at,
@@ -62,9 +60,10 @@ impl Code {
     }
 
     fn stored(&self) -> StoredCode {
+        let (send_id, code_hash) = self.ids.texts();
         StoredCode {
-            send_id: self.send_id.to_string(),
-            code_hash: self.code_hash.to_string(),
+            send_id,
+            code_hash,
             purpose: self.purpose,
             attempts: self.attempts,
             code_expires_at: self.code_expires_at,
@@ -73,7 +72,7 @@ impl Code {
     }
 
     fn is(&self, send_id: &str) -> bool {
-        self.send_id == Packed::new(send_id)
+        self.ids.is(send_id)
     }
 
     fn allows(&self, claim: &CodeClaim<'_>) -> bool {
@@ -81,50 +80,59 @@ impl Code {
     }
 }
 
-/// A string kept as `N` bytes when it is exactly `2N` lowercase hex digits
-/// (so that it reads back the same), as itself otherwise.
-#[derive(PartialEq, Eq)]
-enum Packed<const N: usize> {
-    Bytes([u8; N]),
-    Text(Box<str>),
+/// A code's send id and hash: 16 and 32 bytes when both are lowercase hex
+/// of twice those lengths (so that they read back the same), their text
+/// otherwise. One enum for the two, as each in an enum of its own spent a
+/// tag and its padding: 8 bytes a code more.
+enum Ids {
+    Bytes { send_id: [u8; 16], code_hash: [u8; 32] },
+    Text(Box<(Box<str>, Box<str>)>),
 }
 
-impl<const N: usize> Packed<N> {
-    fn new(text: &str) -> Self {
-        /// A lowercase hex digit's value.
-        fn nibble(digit: u8) -> Option<u8> {
-            match digit {
-                b'0'..=b'9' => Some(digit - b'0'),
-                b'a'..=b'f' => Some(digit - b'a' + 10),
-                _ => None,
-            }
-        }
-        // One pass that checks and decodes: every send writes two ids.
-        let mut bytes = [0; N];
-        let digits = text.as_bytes();
-        let decoded = digits.len() == 2 * N
-            && digits.chunks_exact(2).zip(&mut bytes).all(|(pair, byte)| match (nibble(pair[0]), nibble(pair[1])) {
-                (Some(high), Some(low)) => {
-                    *byte = high << 4 | low;
-                    true
-                }
-                _ => false,
-            });
-        if decoded {
-            Self::Bytes(bytes)
-        } else {
-            Self::Text(text.into())
+impl Ids {
+    fn new(send_id: &str, code_hash: &str) -> Self {
+        match (lower_hex(send_id), lower_hex(code_hash)) {
+            (Some(send_id), Some(code_hash)) => Self::Bytes { send_id, code_hash },
+            _ => Self::Text(Box::new((send_id.into(), code_hash.into()))),
         }
     }
-}
 
-impl<const N: usize> std::fmt::Display for Packed<N> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+    fn is(&self, send_id: &str) -> bool {
         match self {
-            Self::Bytes(bytes) => f.write_str(&crate::hex_text::lower(bytes)),
-            Self::Text(text) => f.write_str(text),
+            Self::Bytes { send_id: bytes, .. } => lower_hex(send_id).is_some_and(|other: [u8; 16]| other == *bytes),
+            Self::Text(texts) => *texts.0 == *send_id,
         }
     }
+
+    /// The send id and the hash, as they were written.
+    fn texts(&self) -> (String, String) {
+        match self {
+            Self::Bytes { send_id, code_hash } => (crate::hex_text::lower(send_id), crate::hex_text::lower(code_hash)),
+            Self::Text(texts) => (texts.0.to_string(), texts.1.to_string()),
+        }
+    }
+}
+
+/// `text` as `N` bytes when it is exactly `2N` lowercase hex digits: one
+/// pass that checks and decodes, as every send writes two ids.
+fn lower_hex<const N: usize>(text: &str) -> Option<[u8; N]> {
+    /// A lowercase hex digit's value.
+    fn nibble(digit: u8) -> Option<u8> {
+        match digit {
+            b'0'..=b'9' => Some(digit - b'0'),
+            b'a'..=b'f' => Some(digit - b'a' + 10),
+            _ => None,
+        }
+    }
+    let digits = text.as_bytes();
+    if digits.len() != 2 * N {
+        return None;
+    }
+    let mut bytes = [0; N];
+    for (pair, byte) in digits.chunks_exact(2).zip(&mut bytes) {
+        *byte = nibble(pair[0])? << 4 | nibble(pair[1])?;
+    }
+    Some(bytes)
 }
 
 /// A counter's key as 128 bits: SipHash, under this process's random key,
@@ -138,10 +146,22 @@ struct CounterKeys {
 }
 
 impl CounterKeys {
-    fn of(&self, counter: &Counter) -> u128 {
-        let half = |part: u8| u128::from(self.hasher.hash_one((part, counter.key.as_str())));
-        (half(0) << 64) | half(1)
+    fn of(&self, counter: &Counter) -> CounterKey {
+        let half = |part: u8| self.hasher.hash_one((part, counter.key.as_str()));
+        [half(0), half(1)]
     }
+}
+
+/// 128 bits as two halves: a `u128` would align each counter's entry to 16
+/// bytes, 32 with its count and window where 24 do.
+type CounterKey = [u64; 2];
+
+/// A window's end as the store keeps it, in 4 bytes: Unix seconds, which
+/// fit until 2106 (a time outside is held at the nearer end). Only a
+/// sweep reads it: a counter of a past window is never looked up again, as
+/// the window is part of its key.
+fn window_end(unix_seconds: i64) -> u32 {
+    unix_seconds.clamp(0, i64::from(u32::MAX)) as u32
 }
 
 /// Shards of a map. Growing a map copies all of it and a sweep reads all
@@ -227,8 +247,10 @@ impl<K: Hash + Eq, V> Shards<K, V> {
 /// One shard: a hash table of 4-byte slot numbers over a vector of the
 /// entries. A hash table is never more than seven-eighths full and, just
 /// after it doubles, is half empty; here that slack costs 5 bytes an item
-/// instead of a whole entry (96 bytes for a code), and the entries grow by
-/// a quarter at a time. Before, with the entries in the table itself, the
+/// instead of a whole entry (88 bytes for a code), and the entries grow by
+/// an eighth at a time (a quarter until the local API's peak under send
+/// came near 100 MB: the vector's unused tail is an entry's size a slot).
+/// Before, with the entries in the table itself, the
 /// local API's memory leapt from 84 to 154 MB when the codes passed
 /// 458,000 (64 shards of 7,168), which ten seconds of send at 46,000/s do.
 /// A freed slot keeps its old entry until it is reused, and neither vector
@@ -281,7 +303,7 @@ impl<K: Eq, V> Slots<K, V> {
             }
             None => {
                 if self.entries.len() == self.entries.capacity() {
-                    self.entries.reserve_exact((self.entries.len() / 4).max(16));
+                    self.entries.reserve_exact((self.entries.len() / 8).max(16));
                 }
                 self.entries.push(entry);
                 u32::try_from(self.entries.len() - 1).expect("fewer than 2^32 items a shard")
@@ -342,22 +364,22 @@ impl Data {
                 self.flags.retain(|_, expires_at| *expires_at > now);
             }
             self.kept_by_last_sweep = self.codes.sweep_next(|c| c.code_expires_at.max(c.resend_at) > now)
-                + self.counters.sweep_next(|(_, ends)| *ends > now);
+                + self.counters.sweep_next(|(_, ends)| i64::from(*ends) > now);
         }
     }
 
     /// `key` is `CounterKeys::of(counter)`.
-    fn counter_allows(&self, key: u128, counter: &Counter) -> bool {
+    fn counter_allows(&self, key: CounterKey, counter: &Counter) -> bool {
         self.counters.get(&key).is_none_or(|(n, _)| *n < counter.limit)
     }
 
-    fn count(&mut self, key: u128, counter: &Counter) -> u32 {
-        let entry = self.counters.or_insert(key, || (0, counter.window_ends));
+    fn count(&mut self, key: CounterKey, counter: &Counter) -> u32 {
+        let entry = self.counters.or_insert(key, || (0, window_end(counter.window_ends)));
         entry.0 += 1;
         entry.0
     }
 
-    fn uncount(&mut self, key: u128) {
+    fn uncount(&mut self, key: CounterKey) {
         if let Some((n, _)) = self.counters.get_mut(&key) {
             *n = n.saturating_sub(1);
         }
@@ -397,7 +419,7 @@ impl CodeStore for MemoryStore {
         counters: &[Counter],
         now: i64,
     ) -> Result<(), BeginSmsError> {
-        let keys: Vec<u128> = counters.iter().map(|c| self.counter_keys.of(c)).collect();
+        let keys: Vec<CounterKey> = counters.iter().map(|c| self.counter_keys.of(c)).collect();
         let mut data = self.lock();
         match (data.users.contains_key(mobile), pending.purpose.needs_registered_mobile()) {
             (true, false) => return Err(BeginSmsError::Registered),
@@ -419,7 +441,7 @@ impl CodeStore for MemoryStore {
     }
 
     async fn release_sms(&self, mobile: &Mobile, send_id: &str, counters: &[Counter]) -> Result<(), StoreError> {
-        let keys: Vec<u128> = counters.iter().map(|c| self.counter_keys.of(c)).collect();
+        let keys: Vec<CounterKey> = counters.iter().map(|c| self.counter_keys.of(c)).collect();
         let mut data = self.lock();
         if data.code(mobile).is_some_and(|c| c.is(send_id)) {
             data.codes.remove(&mobile.as_number());
@@ -537,16 +559,33 @@ mod tests {
 
     #[test]
     fn ids_read_back_exactly_as_written_whether_packed_or_not() {
-        // 32 hex digits, as a send id is written, in lower and upper case.
-        let hex = "0123456789abcdef".repeat(2);
-        let upper = hex.to_uppercase();
-        let (almost, accents) = (format!("{}g", &hex[..31]), "é".repeat(16));
-        for text in [hex.as_str(), upper.as_str(), "s-1", "", "0123", &almost, &accents] {
-            assert_eq!(Packed::<16>::new(text).to_string(), text);
+        // 32 and 64 hex digits, as a send id and a hash are written, in lower and upper case.
+        let (id, hash) = ("0123456789abcdef".repeat(2), "0123456789abcdef".repeat(4));
+        let (upper, almost, accents) = (id.to_uppercase(), format!("{}g", &id[..31]), "é".repeat(16));
+        for send_id in [id.as_str(), upper.as_str(), "s-1", "", "0123", &almost, &accents] {
+            for code_hash in [hash.as_str(), "h"] {
+                let ids = Ids::new(send_id, code_hash);
+                assert_eq!(ids.texts(), (send_id.to_owned(), code_hash.to_owned()));
+                assert!(ids.is(send_id), "{send_id:?} {code_hash:?}");
+                assert!(!ids.is(&format!("{send_id}0")), "{send_id:?} {code_hash:?}");
+                let packed = matches!(ids, Ids::Bytes { .. });
+                assert_eq!(packed, send_id == id && code_hash == hash, "{send_id:?} {code_hash:?}");
+            }
         }
-        assert!(matches!(Packed::<16>::new(&hex), Packed::Bytes(_)));
-        assert!(Packed::<16>::new(&hex) != Packed::<16>::new(&upper));
-        assert!(matches!(Packed::<16>::new(&accents), Packed::Text(_)), "32 bytes, but not hex digits");
+        assert!(!Ids::new(&id, &hash).is(&upper), "a send id is its exact text");
+    }
+
+    #[test]
+    fn a_code_with_its_key_takes_88_bytes_and_a_counter_24() {
+        assert_eq!(std::mem::size_of::<(u64, Code)>(), 88);
+        assert_eq!(std::mem::size_of::<(CounterKey, (u32, u32))>(), 24);
+    }
+
+    #[test]
+    fn a_window_end_outside_what_4_bytes_hold_is_held_at_the_nearer_end() {
+        assert_eq!(window_end(1_795_622_400), 1_795_622_400);
+        assert_eq!(window_end(-5), 0);
+        assert_eq!(window_end(i64::MAX), u32::MAX);
     }
 
     #[test]
