@@ -42,7 +42,7 @@ pub enum ParseError {
 
 fn mobile(raw: &str) -> Result<Mobile, InvalidInput> {
     let mobile = Mobile::parse(raw)?;
-    tracing::Span::current().record("mobile", tracing::field::debug(mobile.masked_field()));
+    tracing::Span::current().record("mobile", mobile.masked_field().as_str());
     Ok(mobile)
 }
 
