@@ -32,8 +32,8 @@ pub struct Limiter<'a> {
 
 /// A client address as a key: an unknown one shares one bucket.
 fn address(ip: Option<IpAddr>) -> String {
-    // The longest address text (an IPv4-mapped IPv6 one) is 45 characters.
-    let mut text = String::with_capacity(45);
+    // The longest address text, eight groups of four hex digits, is 39 characters.
+    let mut text = String::with_capacity(39);
     match ip {
         Some(ip) => write!(text, "{ip}").expect("a String takes any text"),
         None => text.push_str("unknown"),
@@ -55,8 +55,8 @@ impl Limiter<'_> {
     }
 
     pub fn sms_per_mobile(&self, mobile: &Mobile, now: i64) -> Option<Counter> {
-        let key = format_args!("sms-mobile#{}", mobile.as_str());
-        Self::counter(self.limits.sms_per_mobile_per_day, key, china_day(now))
+        let limit = self.limits.sms_per_mobile_per_day;
+        Self::counter(limit, format_args!("sms-mobile#{}", mobile.as_str()), china_day(now))
     }
 
     pub fn sms_per_ip(&self, ip: Option<IpAddr>, now: i64) -> Option<Counter> {
@@ -86,8 +86,8 @@ impl Limiter<'_> {
     }
 
     pub fn code_failures(&self, mobile: &Mobile, now: i64) -> Option<Counter> {
-        let key = format_args!("code-failures#{}", mobile.as_str());
-        Self::counter(self.limits.code_failures_per_mobile_per_day, key, china_day(now))
+        let limit = self.limits.code_failures_per_mobile_per_day;
+        Self::counter(limit, format_args!("code-failures#{}", mobile.as_str()), china_day(now))
     }
 }
 

@@ -73,8 +73,10 @@ where
 
 /// Calls `each` on the spans of `scope` from the root, as `Scope::from_root`
 /// would give them, but without collecting them into a `Vec` first (two
-/// allocations a line). A scope lists its spans leaf first, and is as
-/// deep as spans are nested: one, a request's, in this service.
+/// allocations a line; tracing-subscriber's `smallvec` feature would avoid
+/// them too, but in every Lambda function's build as well). A scope lists
+/// its spans leaf first, and is as deep as spans are nested: one, a
+/// request's, in this service.
 fn from_root<'a, R: LookupSpan<'a>>(
     mut scope: Scope<'a, R>,
     each: &mut impl FnMut(&SpanRef<'a, R>) -> fmt::Result,
